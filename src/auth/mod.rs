@@ -1,0 +1,1 @@
+//! Authentication of callers of the hub API (bearer JWTs).

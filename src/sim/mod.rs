@@ -1,0 +1,1 @@
+//! A Salesforce simulator for tests and local runs.
