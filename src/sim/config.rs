@@ -1,0 +1,34 @@
+//! Simulator configuration.
+
+use std::time::Duration;
+
+/// How the simulated org is set up.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// The connected app's consumer key, expected as the JWT `iss`.
+    pub client_id: String,
+    /// The integration user, expected as the JWT `sub`.
+    pub username: String,
+    /// RSA public key (`BEGIN PUBLIC KEY`) that verifies RS256 JWT assertions.
+    pub public_key_pem: String,
+    /// The org's daily API request allocation (doc §6.1; Developer Edition: 15,000).
+    pub daily_api_limit: u64,
+    /// Session timeout; every authenticated call extends it (doc §1.1).
+    pub token_ttl: Duration,
+    /// Base URL advertised as `instance_url` and accepted as JWT `aud`; default `http://{bound addr}`.
+    pub public_url: Option<String>,
+}
+
+impl SimConfig {
+    /// The development org: the key pair in `dev/`, Developer Edition limits, 2 h sessions.
+    pub fn dev() -> Self {
+        Self {
+            client_id: "sluice-dev-client".into(),
+            username: "integration@sluice.dev".into(),
+            public_key_pem: include_str!("../../dev/salesforce-dev-public.pem").into(),
+            daily_api_limit: 15_000,
+            token_ttl: Duration::from_secs(2 * 60 * 60),
+            public_url: None,
+        }
+    }
+}
