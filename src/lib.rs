@@ -1,3 +1,4 @@
 //! Sluice: a data hub for Salesforce.
 
+pub mod salesforce;
 pub mod sim;

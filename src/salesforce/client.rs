@@ -1,0 +1,295 @@
+//! The client: one HTTP connection pool, the cached token, the last usage seen, and the single
+//! request path every resource goes through (re-auth once on 401, §1.3; usage header, §6.2).
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use chrono::Utc;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::{Method, StatusCode};
+use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
+
+use super::config::{ApiVersion, SalesforceConfig};
+use super::error::{SalesforceError, first_api_error};
+use super::limits::{ApiUsage, OrgLimits, parse_limit_info};
+use super::token::{AccessToken, TokenSource};
+use super::types::SObjectDescribe;
+
+/// 401 bodies a new token won't fix; jsforce skips re-auth for these (§1.3).
+const NO_REAUTH_MESSAGES: &[&str] = &[
+    "This session is not valid for use with the REST API",
+    "Connected app is not attached to Agent",
+];
+
+/// A typed Salesforce REST client. Cheap to clone: clones share the pool, token and usage.
+///
+/// It never retries on its own except for the single re-auth after a 401: retry policy belongs
+/// to the caller, guided by [`SalesforceError::class`].
+#[derive(Clone)]
+pub struct SalesforceClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    tokens: TokenSource,
+    api_version: ApiVersion,
+    usage: Mutex<Option<ApiUsage>>,
+}
+
+/// What a request sends, kept as bytes so the single retry after re-auth can resend it.
+pub(crate) enum Payload {
+    Empty,
+    Json(Vec<u8>),
+    Csv(Vec<u8>),
+}
+
+impl Payload {
+    pub(crate) fn json(value: &impl serde::Serialize) -> Result<Self, SalesforceError> {
+        serde_json::to_vec(value)
+            .map(Payload::Json)
+            .map_err(|e| SalesforceError::InvalidInput(format!("can't serialize the request: {e}")))
+    }
+}
+
+/// A 2xx answer, read in full (bodies are bounded: ≤200 results, or one job's result CSV).
+pub(crate) struct Answer {
+    pub(crate) body: Vec<u8>,
+}
+
+impl Answer {
+    pub(crate) fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, SalesforceError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| SalesforceError::Protocol(format!("{what}: {e}")))
+    }
+}
+
+impl SalesforceClient {
+    /// Builds the client. Fails on a key that can't sign (checked now, not at the first call).
+    pub fn new(cfg: SalesforceConfig) -> Result<Self, SalesforceError> {
+        let tokens = TokenSource::new(&cfg)?;
+        let http = reqwest::Client::builder()
+            .timeout(cfg.request_timeout)
+            .connect_timeout(cfg.request_timeout)
+            .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                SalesforceError::InvalidInput(format!("can't build the HTTP client: {e}"))
+            })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                tokens,
+                api_version: cfg.api_version,
+                usage: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The last `Sforce-Limit-Info` seen on any response, or `None` before the first call.
+    pub fn api_usage(&self) -> Option<ApiUsage> {
+        self.inner
+            .usage
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Token requests sent so far (the first mint included), for metrics.
+    pub fn token_refreshes(&self) -> u64 {
+        self.inner.tokens.requests()
+    }
+
+    pub fn api_version(&self) -> ApiVersion {
+        self.inner.api_version
+    }
+
+    /// `GET /limits` (§6.2). Costs an API call; values lag by up to five minutes.
+    pub async fn limits(&self) -> Result<OrgLimits, SalesforceError> {
+        let answer = self
+            .call(Method::GET, &["limits"], &[], Payload::Empty)
+            .await?;
+        let value: serde_json::Value = answer.json("limits")?;
+        OrgLimits::from_json(&value)
+            .ok_or_else(|| SalesforceError::Protocol("limits: not a JSON object".into()))
+    }
+
+    /// `GET /sobjects/{object}/describe` (§9).
+    pub async fn describe(&self, object: &str) -> Result<SObjectDescribe, SalesforceError> {
+        let object = api_name(object)?;
+        let answer = self
+            .call(
+                Method::GET,
+                &["sobjects", object, "describe"],
+                &[],
+                Payload::Empty,
+            )
+            .await?;
+        answer.json("describe")
+    }
+
+    /// Sends one request to `{instance_url}/services/data/{version}/{path…}`, re-authenticating
+    /// once on 401 `INVALID_SESSION_ID` (§1.3). Non-2xx answers become classified errors.
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        path: &[&str],
+        query: &[(&str, &str)],
+        payload: Payload,
+    ) -> Result<Answer, SalesforceError> {
+        self.call_accepting("application/json", method, path, query, payload)
+            .await
+    }
+
+    /// [`call`](Self::call) for resources that answer in another format (Bulk result CSVs, §5.3).
+    pub(crate) async fn call_accepting(
+        &self,
+        accept: &'static str,
+        method: Method,
+        path: &[&str],
+        query: &[(&str, &str)],
+        payload: Payload,
+    ) -> Result<Answer, SalesforceError> {
+        let inner = &self.inner;
+        let token = inner.tokens.current(&inner.http).await?;
+        let (status, content_type, body) = self
+            .execute(&token, accept, &method, path, query, &payload)
+            .await?;
+        let (status, content_type, body) = if status == StatusCode::UNAUTHORIZED {
+            let (_, message) = first_api_error(content_type.as_deref(), &body);
+            if NO_REAUTH_MESSAGES.iter().any(|m| message.contains(m)) {
+                return Err(SalesforceError::SessionInvalid { message });
+            }
+            tracing::info!(
+                generation = token.generation,
+                "salesforce session expired, re-authenticating once"
+            );
+            let fresh = inner.tokens.refresh(&inner.http, token.generation).await?;
+            self.execute(&fresh, accept, &method, path, query, &payload)
+                .await?
+        } else {
+            (status, content_type, body)
+        };
+        if !status.is_success() {
+            return Err(SalesforceError::from_response(
+                status,
+                content_type.as_deref(),
+                &body,
+            ));
+        }
+        Ok(Answer { body })
+    }
+
+    async fn execute(
+        &self,
+        token: &AccessToken,
+        accept: &'static str,
+        method: &Method,
+        path: &[&str],
+        query: &[(&str, &str)],
+        payload: &Payload,
+    ) -> Result<(StatusCode, Option<String>, Vec<u8>), SalesforceError> {
+        let mut url = token.instance_url.clone();
+        {
+            let version = self.inner.api_version.to_string();
+            let mut segments = url.path_segments_mut().map_err(|()| {
+                SalesforceError::Protocol("instance_url can't be a base URL".into())
+            })?;
+            segments
+                .pop_if_empty()
+                .extend(["services", "data", version.as_str()])
+                .extend(path);
+        }
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let mut bearer = HeaderValue::from_str(&format!("Bearer {}", token.value.expose_secret()))
+            .map_err(|_| {
+                SalesforceError::Protocol("access token is not a valid header value".into())
+            })?;
+        bearer.set_sensitive(true);
+
+        let request = self
+            .inner
+            .http
+            .request(method.clone(), url.clone())
+            .header(AUTHORIZATION, bearer)
+            .header(ACCEPT, accept);
+        let request = match payload {
+            Payload::Empty => request,
+            Payload::Json(bytes) => request
+                .header(CONTENT_TYPE, "application/json")
+                .body(bytes.clone()),
+            Payload::Csv(bytes) => request.header(CONTENT_TYPE, "text/csv").body(bytes.clone()),
+        };
+
+        let started = Instant::now();
+        let response = request.send().await.map_err(|e| {
+            tracing::warn!(method = %method, path = url.path(), timeout = e.is_timeout(), "salesforce request failed");
+            SalesforceError::Network(e)
+        })?;
+        let status = response.status();
+        self.observe_usage(response.headers());
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response
+            .bytes()
+            .await
+            .map_err(SalesforceError::Network)?
+            .to_vec();
+        tracing::debug!(
+            method = %method,
+            path = url.path(),
+            status = status.as_u16(),
+            duration_ms = started.elapsed().as_millis() as u64,
+            "salesforce request"
+        );
+        Ok((status, content_type, body))
+    }
+
+    fn observe_usage(&self, headers: &reqwest::header::HeaderMap) {
+        let Some(usage) = headers
+            .get("Sforce-Limit-Info")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_limit_info(v, Utc::now()))
+        else {
+            return;
+        };
+        *self
+            .inner
+            .usage
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(usage);
+    }
+}
+
+/// Object and field API names are letters, digits and underscores (`Account`, `ERP_Id__c`).
+/// Checking them here gives a clear error instead of a 404 for a typo with a space or slash.
+pub(crate) fn api_name(name: &str) -> Result<&str, SalesforceError> {
+    let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        Ok(name)
+    } else {
+        Err(SalesforceError::InvalidInput(format!(
+            "{name:?} is not a Salesforce API name"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_names_are_checked() {
+        assert!(api_name("Account").is_ok());
+        assert!(api_name("ERP_Id__c").is_ok());
+        for bad in ["", "Acc ount", "../limits", "Account/describe"] {
+            assert!(api_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}
