@@ -1,4 +1,5 @@
 //! Sluice: a data hub for Salesforce.
 
+pub mod auth;
 pub mod salesforce;
 pub mod sim;
