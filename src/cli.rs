@@ -1,0 +1,75 @@
+//! The `sluice` command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version, about = "A data hub for Salesforce", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API and the push scheduler in one process (the Procfile's web dyno).
+    ///
+    /// Reads its configuration from the environment (PORT, DATABASE_URL, SALESFORCE_*,
+    /// SLUICE_AUTH_KEYS, ...: see the README). Stops within 30 s of SIGTERM.
+    Serve,
+    /// Apply the database migrations (the Procfile's release phase). Reads DATABASE_URL.
+    Migrate,
+    /// Run the Salesforce simulator: token endpoint, REST, sObject Collections, Bulk API 2.0,
+    /// limits and fault injection, as strict as Salesforce. For tests and local runs.
+    SimulateSalesforce(SimulateArgs),
+    /// Mint a short-lived HS256 token for a caller of the hub API (for local runs and scripts).
+    Token(TokenArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// Port on 127.0.0.1.
+    #[arg(long, env = "SIM_PORT", default_value_t = 8081)]
+    pub port: u16,
+    /// The connected app's consumer key the simulator accepts as the JWT issuer.
+    #[arg(long, env = "SIM_CLIENT_ID", default_value = "sluice-dev-client")]
+    pub client_id: String,
+    /// The integration user the simulator accepts as the JWT subject.
+    #[arg(long, env = "SIM_USERNAME", default_value = "integration@sluice.dev")]
+    pub username: String,
+    /// PEM public key verifying the JWT assertions (default: the repository's dev key).
+    #[arg(long, env = "SIM_PUBLIC_KEY_FILE")]
+    pub public_key: Option<PathBuf>,
+    /// The org's daily API request allowance.
+    #[arg(long, env = "SIM_DAILY_API_LIMIT", default_value_t = 15_000)]
+    pub daily_limit: u64,
+    /// How long an access token lives without use, in seconds.
+    #[arg(long, env = "SIM_TOKEN_TTL_SECS", default_value_t = 7200)]
+    pub token_ttl_secs: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TokenArgs {
+    /// The shared HS256 secret (one of the HS256 keys in SLUICE_AUTH_KEYS).
+    #[arg(long, env = "SLUICE_TOKEN_SECRET")]
+    pub secret: String,
+    /// Key id to put in the header (the `kid` of that key), if it has one.
+    #[arg(long)]
+    pub kid: Option<String>,
+    /// Issuer claim; must be listed in SLUICE_AUTH_KEYS' issuers.
+    #[arg(long, default_value = "sluice-dev")]
+    pub issuer: String,
+    /// Audience claim; must equal SLUICE_AUTH_KEYS' audience.
+    #[arg(long, default_value = "sluice")]
+    pub audience: String,
+    /// Subject: who the caller is.
+    #[arg(long, default_value = "local-developer")]
+    pub subject: String,
+    /// Space-separated scopes.
+    #[arg(long, default_value = "records:write records:read sync:admin")]
+    pub scopes: String,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub ttl_secs: u64,
+}

@@ -1,0 +1,97 @@
+use super::*;
+
+const KEY: &str = include_str!("../../dev/salesforce-dev-key.pem");
+const AUTH: &str = r#"{"keys":[{"kid":"t","alg":"HS256","secret":"0123456789abcdef0123456789abcdef"}],"issuers":["sluice-tests"],"audience":"sluice"}"#;
+
+fn base() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("DATABASE_URL", "postgres://localhost/sluice"),
+        ("SALESFORCE_CLIENT_ID", "client"),
+        ("SALESFORCE_USERNAME", "user@example.com"),
+        ("SALESFORCE_PRIVATE_KEY", KEY),
+        ("SLUICE_AUTH_KEYS", AUTH),
+    ]
+}
+
+fn load(extra: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+    let mut pairs = base();
+    pairs.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+    pairs.extend_from_slice(extra);
+    Config::from_env(&Env::from_pairs(pairs))
+}
+
+#[test]
+fn defaults_fit_heroku() {
+    let cfg = load(&[]).expect("valid");
+    assert_eq!(cfg.port, 8080);
+    assert_eq!(cfg.database.pool_size, 5);
+    assert_eq!(cfg.database.ssl_mode, "prefer");
+    assert_eq!(
+        cfg.salesforce.login_url.as_str(),
+        "https://login.salesforce.com/"
+    );
+    assert_eq!(cfg.salesforce.audience, "https://login.salesforce.com");
+    assert!(cfg.shutdown_grace < Duration::from_secs(30));
+    assert_eq!(cfg.log_format, LogFormat::Logfmt);
+    assert_eq!(cfg.catalog.iter().count(), 3);
+}
+
+#[test]
+fn every_required_variable_is_named_when_missing() {
+    for name in base().iter().map(|(k, _)| *k) {
+        let pairs: Vec<_> = base().into_iter().filter(|(k, _)| *k != name).collect();
+        match Config::from_env(&Env::from_pairs(pairs)) {
+            Err(ConfigError::Missing(missing)) => assert_eq!(missing, name),
+            other => panic!("{name}: expected Missing, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn malformed_values_are_named() {
+    let cases: &[(&'static str, &'static str)] = &[
+        ("PORT", "eighty"),
+        ("DATABASE_URL", "mysql://x"),
+        ("DATABASE_POOL_SIZE", "0"),
+        ("DATABASE_SSL_MODE", "sometimes"),
+        ("SALESFORCE_LOGIN_URL", "not a url"),
+        ("SALESFORCE_PRIVATE_KEY", "not a pem"),
+        ("SALESFORCE_API_VERSION", "sixty"),
+        ("SLUICE_AUTH_KEYS", "{}"),
+        ("SALESFORCE_MAX_CALLS_PER_SECOND", "0"),
+        ("SALESFORCE_DAILY_BUDGET_PERCENT", "101"),
+        ("SLUICE_SHUTDOWN_GRACE_SECS", "40"),
+        ("SLUICE_OBJECTS", "[]"),
+        ("LOG_FORMAT", "xml"),
+        ("PUSH_ENABLED", "maybe"),
+    ];
+    for &(name, value) in cases {
+        match load(&[(name, value)]) {
+            Err(ConfigError::Invalid { name: got, .. }) => assert_eq!(got, name, "{value}"),
+            other => panic!("{name}={value}: expected Invalid, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_pem_with_escaped_newlines_is_accepted() {
+    let escaped = KEY.replace('\n', "\\n");
+    let escaped: &'static str = Box::leak(escaped.into_boxed_str());
+    let cfg = load(&[("SALESFORCE_PRIVATE_KEY", escaped)]).expect("valid");
+    use secrecy::ExposeSecret;
+    assert!(
+        cfg.salesforce
+            .private_key_pem
+            .expose_secret()
+            .contains("\n")
+    );
+}
+
+#[test]
+fn debug_output_shows_no_secret() {
+    let cfg = load(&[]).expect("valid");
+    let shown = format!("{cfg:?}");
+    assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+    assert!(!shown.contains("0123456789abcdef"), "{shown}");
+    assert!(!shown.contains("postgres://localhost"), "{shown}");
+}

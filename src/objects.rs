@@ -1,0 +1,131 @@
+//! The Salesforce objects the hub accepts, with the external id field each is upserted by.
+//!
+//! The default set covers Account, Contact and the custom `Invoice__c`; `SLUICE_OBJECTS` replaces it.
+//! Objects are pushed in catalog order, so a parent listed before its children reaches Salesforce
+//! first when both are staged together.
+
+use serde::Deserialize;
+
+/// One object the hub accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectSpec {
+    /// API name, e.g. `Contact` or `Invoice__c`.
+    pub name: String,
+    /// The external id field records are upserted by, e.g. `External_Id__c`.
+    pub external_id_field: String,
+}
+
+/// The accepted objects, in push order (parents first).
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    objects: Vec<ObjectSpec>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("not a JSON array of {{\"name\", \"external_id_field\"}} objects: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the catalog is empty")]
+    Empty,
+    #[error("object {0:?} is listed twice")]
+    Duplicate(String),
+    #[error(
+        "{0:?} is not a Salesforce API name (letters, digits and underscores, starting with a letter)"
+    )]
+    BadName(String),
+}
+
+impl Catalog {
+    pub fn new(objects: Vec<ObjectSpec>) -> Result<Self, CatalogError> {
+        if objects.is_empty() {
+            return Err(CatalogError::Empty);
+        }
+        for (i, spec) in objects.iter().enumerate() {
+            for name in [&spec.name, &spec.external_id_field] {
+                if !is_api_name(name) {
+                    return Err(CatalogError::BadName(name.clone()));
+                }
+            }
+            if objects[..i].iter().any(|o| o.name == spec.name) {
+                return Err(CatalogError::Duplicate(spec.name.clone()));
+            }
+        }
+        Ok(Self { objects })
+    }
+
+    /// Reads `[{"name": "Account", "external_id_field": "External_Id__c"}, ...]`.
+    pub fn from_json(json: &str) -> Result<Self, CatalogError> {
+        Self::new(serde_json::from_str(json)?)
+    }
+
+    pub fn default_set() -> Self {
+        let spec = |name: &str, field: &str| ObjectSpec {
+            name: name.into(),
+            external_id_field: field.into(),
+        };
+        Self::new(vec![
+            spec("Account", "External_Id__c"),
+            spec("Contact", "External_Id__c"),
+            spec("Invoice__c", "Invoice_Number__c"),
+        ])
+        .expect("the default catalog is valid")
+    }
+
+    pub fn get(&self, name: &str) -> Option<&ObjectSpec> {
+        self.objects.iter().find(|o| o.name == name)
+    }
+
+    /// Objects in push order.
+    pub fn iter(&self) -> impl Iterator<Item = &ObjectSpec> {
+        self.objects.iter()
+    }
+}
+
+/// Salesforce API names: a letter, then letters, digits and single underscores (`__c` suffixes allowed).
+pub fn is_api_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 80
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_set_lists_parents_before_children() {
+        let names: Vec<_> = Catalog::default_set()
+            .iter()
+            .map(|o| o.name.clone())
+            .collect();
+        assert_eq!(names, ["Account", "Contact", "Invoice__c"]);
+    }
+
+    #[test]
+    fn from_json_rejects_duplicates_and_bad_names() {
+        let dup =
+            r#"[{"name":"A","external_id_field":"X__c"},{"name":"A","external_id_field":"Y__c"}]"#;
+        assert!(matches!(Catalog::from_json(dup), Err(CatalogError::Duplicate(n)) if n == "A"));
+        let bad = r#"[{"name":"Con tact","external_id_field":"X__c"}]"#;
+        assert!(matches!(
+            Catalog::from_json(bad),
+            Err(CatalogError::BadName(_))
+        ));
+        assert!(matches!(Catalog::from_json("[]"), Err(CatalogError::Empty)));
+        assert!(matches!(
+            Catalog::from_json("{}"),
+            Err(CatalogError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn api_names() {
+        assert!(is_api_name("Invoice__c"));
+        assert!(is_api_name("External_Id__c"));
+        assert!(!is_api_name("1abc"));
+        assert!(!is_api_name("a-b"));
+        assert!(!is_api_name(""));
+    }
+}

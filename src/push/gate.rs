@@ -1,0 +1,121 @@
+//! The call gate: every API call to Salesforce passes here first, so that all dynos together stay
+//! under the per-second cap and the daily budget. The shared state lives in Postgres
+//! (`salesforce_call_seconds`, `salesforce_usage`) and uses the database's clock.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use crate::salesforce::ApiUsage;
+
+/// Whether a call may go now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permit {
+    Granted,
+    /// Not now: try again after this long.
+    Wait(Duration),
+    /// The daily budget looked spent when last observed, long enough ago that the rolling
+    /// window may have freed room: read the usage again (`/limits`) before deciding.
+    Refresh,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct GateLimits {
+    pub max_calls_per_second: u32,
+    /// Share of the org's daily allowance Sluice may use, in percent.
+    pub daily_budget_percent: u8,
+    /// How long a spent budget is believed before the usage is read again. The allowance is a
+    /// rolling 24 h window, so room comes back gradually.
+    pub recheck_after: Duration,
+}
+
+/// Past this share of the budget, calls slow to one a second, so that the last of the budget
+/// lasts instead of going in a burst.
+const SLOW_ZONE_PERCENT: i64 = 90;
+
+/// Asks for one call. Checks, in order: a pause set after `REQUEST_LIMIT_EXCEEDED`, the daily
+/// budget, then takes a slot in the current second (all dynos share the count).
+pub async fn acquire(pool: &PgPool, limits: GateLimits) -> Result<Permit, sqlx::Error> {
+    let (used, max, paused_for, observed_secs_ago): (i64, i64, Option<f64>, Option<f64>) =
+        sqlx::query_as(
+            "SELECT used, max, extract(epoch FROM paused_until - clock_timestamp())::float8, \
+             extract(epoch FROM clock_timestamp() - observed_at)::float8 \
+             FROM salesforce_usage WHERE id",
+        )
+        .fetch_one(pool)
+        .await?;
+    if let Some(secs) = paused_for.filter(|s| *s > 0.0) {
+        return Ok(Permit::Wait(Duration::from_secs_f64(secs)));
+    }
+    let mut per_second = limits.max_calls_per_second;
+    if max > 0 {
+        let budget = max * i64::from(limits.daily_budget_percent) / 100;
+        if used >= budget {
+            let age = Duration::from_secs_f64(observed_secs_ago.unwrap_or(0.0).max(0.0));
+            return Ok(match limits.recheck_after.checked_sub(age) {
+                Some(left) if !left.is_zero() => Permit::Wait(left),
+                _ => Permit::Refresh,
+            });
+        }
+        if used * 100 >= budget * SLOW_ZONE_PERCENT {
+            per_second = 1;
+        }
+    }
+    let slot: Option<(i32, f64)> = sqlx::query_as(
+        r#"
+        INSERT INTO salesforce_call_seconds AS c (second, calls)
+        VALUES (date_trunc('second', clock_timestamp()), 1)
+        ON CONFLICT ON CONSTRAINT salesforce_call_seconds_pkey
+            DO UPDATE SET calls = c.calls + 1 WHERE c.calls < $1
+        RETURNING calls, extract(epoch FROM clock_timestamp())::float8
+        "#,
+    )
+    .bind(per_second as i32)
+    .fetch_optional(pool)
+    .await?;
+    match slot {
+        Some(_) => Ok(Permit::Granted),
+        None => {
+            let now: f64 =
+                sqlx::query_scalar("SELECT extract(epoch FROM clock_timestamp())::float8")
+                    .fetch_one(pool)
+                    .await?;
+            let to_next_second = 1.0 - now.fract() + 0.001;
+            Ok(Permit::Wait(Duration::from_secs_f64(to_next_second)))
+        }
+    }
+}
+
+/// Records the org's usage as Salesforce reported it (`Sforce-Limit-Info`), keeping the newest.
+pub async fn record_usage(pool: &PgPool, usage: &ApiUsage) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE salesforce_usage SET used = $1, max = $2, observed_at = $3 \
+         WHERE id AND (observed_at IS NULL OR observed_at <= $3)",
+    )
+    .bind(usage.used as i64)
+    .bind(usage.max as i64)
+    .bind(usage.observed_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Stops every dyno's calls until `until` (after `REQUEST_LIMIT_EXCEEDED`).
+pub async fn pause_until(pool: &PgPool, until: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE salesforce_usage SET paused_until = greatest(coalesce(paused_until, $1), $1) WHERE id",
+    )
+    .bind(until)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Drops per-second rows older than an hour; cheap, called now and then.
+pub async fn prune(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM salesforce_call_seconds WHERE second < now() - interval '1 hour'")
+        .execute(pool)
+        .await?;
+    Ok(())
+}

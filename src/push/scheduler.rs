@@ -1,0 +1,117 @@
+//! The scheduler loop: wakes on `LISTEN sluice_pending` (the staging triggers' notification) or on
+//! a periodic sweep, waits the batch window so that changes share calls, then drains due work.
+//!
+//! Notifications only make the push prompt; correctness never depends on them, so a connection
+//! pooler in transaction mode (which breaks LISTEN) only costs latency: the sweep still runs.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use tokio_util::sync::CancellationToken;
+
+use super::{Outcome, Pusher, gate, store};
+
+const CHANNEL: &str = "sluice_pending";
+/// Pause after an unexpected error (database down) before trying again.
+const ERROR_PAUSE: Duration = Duration::from_secs(2);
+
+/// Runs until `shutdown` is cancelled. The batch being pushed when it is cancelled is finished;
+/// no new batch is claimed after.
+pub async fn run(pusher: Pusher, shutdown: CancellationToken) {
+    let cfg = pusher.config().clone();
+    let mut listener = listen(&pusher).await;
+    tracing::info!(
+        owner = pusher.owner(),
+        notifications = listener.is_some(),
+        "push scheduler started"
+    );
+    let mut sweeps: u64 = 0;
+    loop {
+        drain(&pusher, &shutdown).await;
+        if shutdown.is_cancelled() {
+            break;
+        }
+        sweeps += 1;
+        if listener.is_none() && sweeps.is_multiple_of(30) {
+            listener = listen(&pusher).await;
+        }
+        if sweeps.is_multiple_of(500)
+            && let Err(e) = gate::prune(pusher.pool()).await
+        {
+            tracing::warn!(error = %e, "pruning call counters failed");
+        }
+        let notified = tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(cfg.sweep_interval) => false,
+            received = recv(&mut listener) => received,
+        };
+        if notified {
+            // Let the changes that come with this one share its call.
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(cfg.batch_window) => {}
+            }
+        }
+    }
+    tracing::info!(owner = pusher.owner(), "push scheduler stopped");
+}
+
+/// Pushes until nothing is due, the gate says wait, or shutdown.
+async fn drain(pusher: &Pusher, shutdown: &CancellationToken) {
+    while !shutdown.is_cancelled() {
+        match pusher.push_next_batch().await {
+            Ok(Outcome::Idle) => return,
+            Ok(Outcome::Pushed { .. }) => {}
+            Ok(Outcome::Wait(wait)) => {
+                tracing::debug!(wait_ms = wait.as_millis() as u64, "call gate: waiting");
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(wait) => {}
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "push failed");
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(ERROR_PAUSE) => {}
+                }
+            }
+        }
+    }
+}
+
+async fn listen(pusher: &Pusher) -> Option<PgListener> {
+    let attempt = async {
+        let mut listener = PgListener::connect_with(pusher.pool()).await?;
+        listener.listen(CHANNEL).await?;
+        Ok::<_, sqlx::Error>(listener)
+    };
+    match attempt.await {
+        Ok(listener) => Some(listener),
+        Err(e) => {
+            tracing::warn!(error = %e, "LISTEN unavailable; falling back to polling");
+            None
+        }
+    }
+}
+
+/// Waits for a notification; without a listener (or after it broke) waits forever, leaving the
+/// sweep timer in charge.
+async fn recv(listener: &mut Option<PgListener>) -> bool {
+    let Some(l) = listener.as_mut() else {
+        return std::future::pending().await;
+    };
+    match l.recv().await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "LISTEN connection lost; polling until it is back");
+            *listener = None;
+            false
+        }
+    }
+}
+
+/// Gives back every lease this scheduler still holds (after a shutdown deadline cut a push short).
+pub async fn release_all(pusher: &Pusher) -> Result<u64, sqlx::Error> {
+    store::release_owned(pusher.pool(), pusher.owner()).await
+}
