@@ -1,7 +1,7 @@
 //! The Salesforce objects the hub accepts, with the external id field each is upserted by.
 //!
-//! The default set covers Account, Contact and the custom `Invoice__c`; `SLUICE_OBJECTS` replaces it.
-//! Objects are pushed in catalog order, so a parent listed before its children reaches Salesforce
+//! Derived from the mappings (`Catalog::from_mappings`); `default_set` matches the shipped
+//! mappings, for tests. Objects are pushed in catalog order, so a parent listed before its children reaches Salesforce
 //! first when both are staged together.
 
 use serde::Deserialize;
@@ -28,6 +28,11 @@ pub enum CatalogError {
     Json(#[from] serde_json::Error),
     #[error("the catalog is empty")]
     Empty,
+    #[error("object {object:?} is keyed by {} in one mapping and by {} in another", fields.0, fields.1)]
+    KeyMismatch {
+        object: String,
+        fields: (String, String),
+    },
     #[error("object {0:?} is listed twice")]
     Duplicate(String),
     #[error(
@@ -52,6 +57,30 @@ impl Catalog {
             }
         }
         Ok(Self { objects })
+    }
+
+    /// The objects the mappings write, parents first. Every mapping of one object must use the
+    /// same external id field: it is the object's upsert key.
+    pub fn from_mappings(mappings: &crate::normalize::MappingSet) -> Result<Self, CatalogError> {
+        let mut objects = Vec::new();
+        for object in mappings.objects() {
+            let mut fields = mappings
+                .sources()
+                .filter_map(|source| mappings.get(source, object))
+                .map(|m| m.external_id_field());
+            let Some(field) = fields.next() else { continue };
+            if let Some(other) = fields.find(|f| *f != field) {
+                return Err(CatalogError::KeyMismatch {
+                    object: object.to_owned(),
+                    fields: (field.to_owned(), other.to_owned()),
+                });
+            }
+            objects.push(ObjectSpec {
+                name: object.to_owned(),
+                external_id_field: field.to_owned(),
+            });
+        }
+        Self::new(objects)
     }
 
     /// Reads `[{"name": "Account", "external_id_field": "External_Id__c"}, ...]`.

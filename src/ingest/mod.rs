@@ -1,8 +1,13 @@
-//! Ingest: records posted to the API are checked, normalized and staged in Postgres.
+//! Ingest: records posted to the API are normalized through their sender's mapping, checked
+//! against Salesforce's describe, and staged in Postgres.
 
+mod answer;
 mod idempotency;
+mod ndjson;
+mod pipeline;
 mod records;
 pub mod routes;
 
-pub use records::{MAX_RECORDS_PER_REQUEST, ParsedBatch, parse_batch};
-pub use routes::{IngestResponse, RecordResult, RecordStatus, get_record, post_records};
+pub use answer::{IngestResponse, RecordResult, RecordStatus};
+pub use records::{MAX_RECORDS_PER_REQUEST, ParsedBatch, parse_array, prepare};
+pub use routes::{DEFAULT_SOURCE, get_record, post_records};

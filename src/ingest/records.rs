@@ -1,26 +1,31 @@
-//! Parsing a posted batch into records: each record is checked on its own, so that one bad record
-//! is reported without failing the others; a body that is not a batch at all fails as a whole.
+//! Turning posted records into rows to stage: each record is normalized through its sender's
+//! mapping and checked against Salesforce's describe on its own, so that one bad record is
+//! reported without failing the others; a body that is not a batch at all fails as a whole.
+
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use super::ndjson::LineError;
 use crate::http::FieldProblem;
-use crate::objects::{ObjectSpec, is_api_name};
+use crate::normalize::{FieldIssue, Mapping, validate_record};
+use crate::salesforce::SObjectDescribe;
 use crate::staging::StageRow;
 
-/// The most records one request may carry; larger loads are split by the sender.
+/// The most records one JSON array may carry; larger loads use NDJSON.
 pub const MAX_RECORDS_PER_REQUEST: usize = 10_000;
-/// Salesforce's longest text field is far longer, but external ids are indexed keys.
+/// External ids are indexed keys; Salesforce's own text external ids are at most 255 characters.
 const MAX_EXTERNAL_ID_LEN: usize = 255;
 
-/// A batch split into the records to stage and the problems of the others.
+/// Records split into the rows to stage and the problems of the others.
 #[derive(Debug, Default)]
 pub struct ParsedBatch {
-    /// Valid records, one per external id (later records merged into earlier ones), with the
-    /// request indexes each stands for.
+    /// Valid records, one per external id (later records merged into earlier ones, field by
+    /// field), with the request indexes each stands for.
     pub rows: Vec<(StageRow, Vec<usize>)>,
     /// Problems, each naming the record's index.
     pub problems: Vec<FieldProblem>,
-    /// Number of records in the request.
+    /// Number of records read.
     pub total: usize,
 }
 
@@ -31,7 +36,8 @@ pub struct BatchError {
     pub message: String,
 }
 
-pub fn parse_batch(body: &[u8], spec: &ObjectSpec) -> Result<ParsedBatch, BatchError> {
+/// Reads a JSON array body into its items.
+pub fn parse_array(body: &[u8]) -> Result<Vec<Value>, BatchError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| BatchError {
         rule: "json",
         message: format!("not valid JSON: {e}"),
@@ -52,18 +58,33 @@ pub fn parse_batch(body: &[u8], spec: &ObjectSpec) -> Result<ParsedBatch, BatchE
         return Err(BatchError {
             rule: "too_many",
             message: format!(
-                "{} records; at most {MAX_RECORDS_PER_REQUEST} per request",
+                "{} records; at most {MAX_RECORDS_PER_REQUEST} per array (send NDJSON for more)",
                 items.len()
             ),
         });
     }
-    let mut batch = ParsedBatch {
-        total: items.len(),
-        ..ParsedBatch::default()
-    };
-    let mut position: std::collections::HashMap<String, usize> = Default::default();
-    for (index, item) in items.into_iter().enumerate() {
-        match parse_record(index, item, spec) {
+    Ok(items)
+}
+
+/// Normalizes items (with their request indexes) through `mapping`, merging repeated external ids.
+pub fn prepare(
+    items: impl IntoIterator<Item = (usize, Result<Value, LineError>)>,
+    mapping: &Mapping,
+) -> ParsedBatch {
+    let mut batch = ParsedBatch::default();
+    let mut position: HashMap<String, usize> = HashMap::new();
+    for (index, item) in items {
+        batch.total += 1;
+        let item = match item {
+            Ok(item) => item,
+            Err(e) => {
+                batch
+                    .problems
+                    .push(problem(index, None, "record", "json", &e.message));
+                continue;
+            }
+        };
+        match normalize(index, item, mapping) {
             Ok(row) => match position.get(&row.external_id) {
                 Some(&at) => {
                     let (earlier, indexes) = &mut batch.rows[at];
@@ -78,14 +99,31 @@ pub fn parse_batch(body: &[u8], spec: &ObjectSpec) -> Result<ParsedBatch, BatchE
             Err(problems) => batch.problems.extend(problems),
         }
     }
-    Ok(batch)
+    batch
 }
 
-fn parse_record(
-    index: usize,
-    item: Value,
-    spec: &ObjectSpec,
-) -> Result<StageRow, Vec<FieldProblem>> {
+/// Checks each row against Salesforce's describe; rows Salesforce would refuse become problems.
+/// `staged` holds the external ids already in staging: the others are inserts, which need every
+/// required field.
+pub fn validate(batch: &mut ParsedBatch, describe: &SObjectDescribe, staged: &HashSet<String>) {
+    let rows = std::mem::take(&mut batch.rows);
+    for (row, indexes) in rows {
+        let issues = validate_record(describe, &row.fields, !staged.contains(&row.external_id));
+        if issues.is_empty() {
+            batch.rows.push((row, indexes));
+            continue;
+        }
+        for &index in &indexes {
+            for issue in &issues {
+                batch
+                    .problems
+                    .push(from_issue(index, Some(row.external_id.clone()), issue));
+            }
+        }
+    }
+}
+
+fn normalize(index: usize, item: Value, mapping: &Mapping) -> Result<StageRow, Vec<FieldProblem>> {
     let Value::Object(raw) = item else {
         return Err(vec![problem(
             index,
@@ -95,110 +133,46 @@ fn parse_record(
             "expected a JSON object",
         )]);
     };
-    let external_id = external_id_of(&raw, &spec.external_id_field);
-    let ext_for_problem = external_id.as_ref().ok().cloned();
-    let mut problems = Vec::new();
-    if let Err((rule, message)) = &external_id {
-        problems.push(problem(index, None, &spec.external_id_field, rule, message));
-    }
-    let mut fields = Map::new();
-    for (name, value) in raw {
-        if name == spec.external_id_field {
-            continue; // checked and normalized above
+    let fields: Map<String, Value> = mapping.apply(&raw).map_err(|issues| {
+        let external_id = raw
+            .get(mapping.external_id_field())
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        issues
+            .iter()
+            .map(|i| from_issue(index, external_id.clone(), i))
+            .collect::<Vec<_>>()
+    })?;
+    let field = mapping.external_id_field();
+    let external_id = match fields.get(field) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => {
+            return Err(vec![problem(
+                index,
+                None,
+                field,
+                "required",
+                "the external id is required",
+            )]);
         }
-        match normalize_field(&name, value) {
-            Ok(value) => {
-                fields.insert(name, value);
-            }
-            Err((rule, message)) => {
-                problems.push(problem(
-                    index,
-                    ext_for_problem.clone(),
-                    &name,
-                    rule,
-                    &message,
-                ));
-            }
-        }
+    };
+    if external_id.chars().count() > MAX_EXTERNAL_ID_LEN {
+        let message = format!("longer than {MAX_EXTERNAL_ID_LEN} characters");
+        return Err(vec![problem(index, None, field, "too_long", &message)]);
     }
-    match external_id {
-        Ok(external_id) if problems.is_empty() => {
-            fields.insert(
-                spec.external_id_field.clone(),
-                Value::String(external_id.clone()),
-            );
-            Ok(StageRow {
-                external_id,
-                fields,
-            })
-        }
-        _ => Err(problems),
-    }
+    Ok(StageRow {
+        external_id,
+        fields,
+    })
 }
 
-fn external_id_of(raw: &Map<String, Value>, field: &str) -> Result<String, (&'static str, String)> {
-    let id = match raw.get(field) {
-        None | Some(Value::Null) => {
-            return Err(("required", "the external id is required".into()));
-        }
-        Some(Value::String(s)) => s.trim().to_owned(),
-        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => n.to_string(),
-        Some(_) => return Err(("type", "expected a string".into())),
+fn from_issue(index: usize, external_id: Option<String>, issue: &FieldIssue) -> FieldProblem {
+    let message = match &issue.salesforce_code {
+        Some(code) => format!("{} ({code})", issue.message),
+        None => issue.message.clone(),
     };
-    if id.is_empty() {
-        return Err(("required", "the external id is blank".into()));
-    }
-    if id.chars().count() > MAX_EXTERNAL_ID_LEN {
-        return Err((
-            "too_long",
-            format!("longer than {MAX_EXTERNAL_ID_LEN} characters"),
-        ));
-    }
-    Ok(id)
-}
-
-/// Checks one field and returns its normalized value (strings trimmed).
-fn normalize_field(name: &str, value: Value) -> Result<Value, (&'static str, String)> {
-    if !is_api_name(name) {
-        return Err(("field_name", "not a Salesforce field API name".into()));
-    }
-    if name.eq_ignore_ascii_case("Id") || name.eq_ignore_ascii_case("attributes") {
-        return Err((
-            "not_allowed",
-            "set by Salesforce; records are matched by their external id".into(),
-        ));
-    }
-    match value {
-        Value::String(s) => Ok(Value::String(s.trim().to_owned())),
-        Value::Null | Value::Bool(_) | Value::Number(_) => Ok(value),
-        Value::Object(reference) => parse_reference(reference),
-        Value::Array(_) => Err((
-            "type",
-            "arrays are not field values (multi-select picklists are strings joined by ';')".into(),
-        )),
-    }
-}
-
-/// A parent referenced by its external id: `{"External_Id__c": "A-1"}`, as Salesforce resolves it.
-fn parse_reference(reference: Map<String, Value>) -> Result<Value, (&'static str, String)> {
-    let bad = || {
-        (
-            "reference",
-            "a reference is an object with exactly one external id field and its string value"
-                .to_owned(),
-        )
-    };
-    let mut entries = reference.into_iter();
-    let (Some((field, Value::String(id))), None) = (entries.next(), entries.next()) else {
-        return Err(bad());
-    };
-    let id = id.trim();
-    if !is_api_name(&field) || id.is_empty() {
-        return Err(bad());
-    }
-    let mut normalized = Map::new();
-    normalized.insert(field, Value::String(id.to_owned()));
-    Ok(Value::Object(normalized))
+    problem(index, external_id, &issue.field, &issue.rule, &message)
 }
 
 fn problem(

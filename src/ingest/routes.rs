@@ -1,74 +1,72 @@
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
+use super::answer::{IngestResponse, replay};
 use super::idempotency::{self, IdempotencyKey, StoredAnswer};
-use super::records::parse_batch;
+use super::ndjson::{NdjsonReader, StreamError};
+use super::pipeline::stage_chunk;
+use super::records::parse_array;
 use crate::auth::{Caller, Scope};
-use crate::http::{ApiError, AppState, FieldProblem, Problem, RawBody};
-use crate::objects::ObjectSpec;
-use crate::staging::{self, StageOutcome, StagedRecord};
+use crate::http::{ApiError, AppState, Problem};
+use crate::normalize::Mapping;
+use crate::staging::{self, StagedRecord};
 
-/// What happened to one record of the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordStatus {
-    /// New or changed: staged and queued for Salesforce.
-    Staged,
-    /// Equal to what is staged or already in Salesforce: nothing to do.
-    Unchanged,
-    /// Not accepted; see `errors`.
-    Rejected,
+/// NDJSON records are normalized and staged this many at a time.
+const NDJSON_CHUNK: usize = 2000;
+/// The sender whose mapping applies when the request names none.
+pub const DEFAULT_SOURCE: &str = "default";
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IngestParams {
+    /// The sender, whose mapping turns its records into Salesforce fields (default: `default`,
+    /// Salesforce field names in, light normalization).
+    pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct RecordResult {
-    /// Position of the record in the request's array.
-    pub index: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    pub status: RecordStatus,
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub errors: Vec<FieldProblem>,
-}
-
-/// The answer to an ingest request: one result per record, in request order.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct IngestResponse {
-    pub staged: usize,
-    pub unchanged: usize,
-    pub rejected: usize,
-    pub results: Vec<RecordResult>,
+/// The body's format.
+enum Format {
+    JsonArray,
+    Ndjson,
 }
 
 /// Stage records of one Salesforce object.
 ///
-/// The body is a JSON array of records, each a JSON object of Salesforce field API names, with the
-/// object's external id field set. Valid records are staged in one statement and pushed to
-/// Salesforce by the scheduler; invalid ones are reported one by one. Two records with the same
-/// external id are merged (later fields win).
+/// The body is a JSON array of records (`application/json`, at most 10,000) or one record per
+/// line (`application/x-ndjson`, streamed, for large loads). Each record is normalized through
+/// the sender's mapping (`source`) and checked against Salesforce's describe of the object; valid
+/// records are staged and pushed to Salesforce by the scheduler, invalid ones are reported one by
+/// one with the field, the rule and why. Two records with the same external id are merged (later
+/// fields win). Nothing is staged from a request that fails as a whole.
 #[utoipa::path(
     post,
     path = "/v1/objects/{object}/records",
     tag = "records",
     params(
         ("object" = String, Path, description = "Salesforce object API name, e.g. `Contact`"),
+        IngestParams,
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first answer and stage nothing twice"),
     ),
-    request_body(content = Vec<Object>, content_type = "application/json",
-        example = json!([{"External_Id__c": "C-1001", "LastName": "Durand", "Email": "marie.durand@example.com"}])),
+    request_body(
+        content(
+            (Vec<Object> = "application/json", example = json!([{"External_Id__c": "C-1001", "LastName": "Durand", "Email": "marie.durand@example.com"}])),
+            (Object = "application/x-ndjson", example = "{\"External_Id__c\": \"C-1001\", \"LastName\": \"Durand\"}\n{\"External_Id__c\": \"C-1002\", \"LastName\": \"Martin\"}\n"),
+        )
+    ),
     responses(
         (status = 202, description = "At least one record staged or unchanged; per-record results", body = IngestResponse),
-        (status = 400, description = "Not a JSON array of records", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Not a batch of records (bad JSON, not an array, empty, too many)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token may not write this object", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown object", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not write this object or source", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown object, or no mapping for this source and object", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Idempotency-Key reused with another body", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Neither application/json nor application/x-ndjson", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Every record was rejected", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable; retry", body = Problem, content_type = "application/problem+json"),
     ),
@@ -78,130 +76,176 @@ pub async fn post_records(
     State(state): State<AppState>,
     caller: Caller,
     Path(object): Path<String>,
+    Query(params): Query<IngestParams>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    request: Request,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::RecordsWrite)?;
-    let spec = authorized_object(&state, &caller, &object)?;
-    require_json(&headers)?;
+    let mapping = authorized_mapping(&state, &caller, &object, params.source.as_deref())?;
+    let format = body_format(&headers)?;
     let key = IdempotencyKey::from_headers(&headers)?;
     let caller_id = format!("{}|{}", caller.issuer, caller.subject);
-    let hash = idempotency::request_hash(&object, &body);
-
-    let mut tx = state.pool.begin().await?;
-    if let Some(key) = &key
-        && let Some(answer) = idempotency::lookup(&mut tx, &caller_id, key, &hash).await?
-    {
-        return Ok(replay(answer));
-    }
-    let batch =
-        parse_batch(&body, spec).map_err(|e| ApiError::bad_request("body", e.rule, e.message))?;
-    let rows: Vec<_> = batch.rows.iter().map(|(row, _)| row.clone()).collect();
-    let outcomes = if rows.is_empty() {
-        Vec::new()
-    } else {
-        staging::stage_records(&mut tx, &spec.name, &rows).await?
+    let body = request.into_body();
+    let Staged {
+        hash,
+        mut tx,
+        answer,
+    } = match format {
+        Format::JsonArray => json_array(&state, mapping, body, &object).await?,
+        Format::Ndjson => ndjson(&state, mapping, body, &object).await?,
     };
-    let (status, answer) = answer(batch, &outcomes);
     let stored = StoredAnswer {
-        status: status.as_u16(),
+        status: answer.status().as_u16(),
         body: serde_json::to_value(&answer).map_err(|e| ApiError::Internal(e.into()))?,
     };
-    if let Some(key) = &key
-        && !idempotency::store(&mut tx, &caller_id, key, &hash, &stored).await?
-    {
-        // A concurrent request with this key committed first: answer as it did.
-        tx.rollback().await?;
-        let mut conn = state.pool.acquire().await?;
-        return match idempotency::lookup(&mut conn, &caller_id, key, &hash).await? {
-            Some(answer) => Ok(replay(answer)),
-            None => Err(ApiError::Conflict(
-                "a request with this key is in progress".into(),
-            )),
-        };
+    if let Some(key) = &key {
+        if let Some(earlier) = idempotency::lookup(&mut tx, &caller_id, key, &hash).await? {
+            tx.rollback().await?;
+            return Ok(replay(earlier));
+        }
+        if !idempotency::store(&mut tx, &caller_id, key, &hash, &stored).await? {
+            // A concurrent request with this key committed first: answer as it did.
+            tx.rollback().await?;
+            let mut conn = state.pool.acquire().await?;
+            return match idempotency::lookup(&mut conn, &caller_id, key, &hash).await? {
+                Some(earlier) => Ok(replay(earlier)),
+                None => Err(ApiError::Conflict(
+                    "a request with this key is in progress".into(),
+                )),
+            };
+        }
     }
     tx.commit().await?;
-    tracing::info!(object = %spec.name, records = answer.results.len(), staged = answer.staged, rejected = answer.rejected, "records ingested");
+    let spec_name = mapping.object().to_owned();
+    tracing::info!(object = %spec_name, source = mapping.source(), staged = answer.staged, unchanged = answer.unchanged, rejected = answer.rejected, "records ingested");
+    metrics::counter!("sluice_records_received_total", "object" => spec_name.clone())
+        .increment((answer.staged + answer.unchanged + answer.rejected) as u64);
+    metrics::counter!("sluice_records_rejected_total", "object" => spec_name.clone())
+        .increment(answer.rejected as u64);
+    metrics::counter!("sluice_records_staged_total", "object" => spec_name.clone())
+        .increment(answer.staged as u64);
+    let staged_ids = answer
+        .results
+        .iter()
+        .filter(|r| r.status == super::RecordStatus::Staged)
+        .filter_map(|r| r.external_id.as_deref());
+    tracing::debug!(object = %spec_name, external_ids = %crate::observe::external_ids(staged_ids), "records staged");
     Ok(replay(stored))
 }
 
-fn answer(batch: super::ParsedBatch, outcomes: &[StageOutcome]) -> (StatusCode, IngestResponse) {
-    let mut results: Vec<Option<RecordResult>> = vec![None; batch.total];
-    for ((row, indexes), outcome) in batch.rows.iter().zip(outcomes) {
-        let status = match outcome {
-            StageOutcome::Queued => RecordStatus::Staged,
-            StageOutcome::Unchanged => RecordStatus::Unchanged,
-        };
-        for &index in indexes {
-            results[index] = Some(RecordResult {
-                index,
-                external_id: Some(row.external_id.clone()),
-                status,
-                errors: Vec::new(),
-            });
+/// Records staged in a transaction not yet committed, with the request's hash and answer.
+struct Staged {
+    hash: String,
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    answer: IngestResponse,
+}
+
+/// A JSON array, read whole (it is bounded by the body limit).
+async fn json_array(
+    state: &AppState,
+    mapping: &Mapping,
+    body: Body,
+    object: &str,
+) -> Result<Staged, ApiError> {
+    let bytes = axum::body::to_bytes(body, state.max_body_bytes)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge {
+            limit: state.max_body_bytes,
+        })?;
+    let hash = idempotency::request_hash(object, &bytes);
+    let items =
+        parse_array(&bytes).map_err(|e| ApiError::bad_request("body", e.rule, e.message))?;
+    drop(bytes);
+    let describe = state.describes.get(mapping.object());
+    let mut tx = state.pool.begin().await?;
+    let items = items.into_iter().map(Ok).enumerate().collect();
+    let (batch, outcomes) = stage_chunk(&mut tx, mapping, describe.as_deref(), items).await?;
+    let mut answer = IngestResponse::default();
+    answer.add(batch, &outcomes, false);
+    Ok(Staged { hash, tx, answer })
+}
+
+/// An NDJSON stream, read and staged a chunk at a time in one transaction: a broken stream
+/// stages nothing.
+async fn ndjson(
+    state: &AppState,
+    mapping: &Mapping,
+    body: Body,
+    object: &str,
+) -> Result<Staged, ApiError> {
+    let mut reader = NdjsonReader::new(body, state.max_stream_bytes, object);
+    let describe = state.describes.get(mapping.object());
+    let mut tx = state.pool.begin().await?;
+    let mut answer = IngestResponse::default();
+    loop {
+        let chunk = reader
+            .next_chunk(NDJSON_CHUNK)
+            .await
+            .map_err(stream_error)?;
+        if chunk.is_empty() {
+            break;
         }
+        let (batch, outcomes) = stage_chunk(&mut tx, mapping, describe.as_deref(), chunk).await?;
+        answer.add(batch, &outcomes, true);
     }
-    for problem in batch.problems {
-        let Some(index) = problem.index else { continue };
-        let slot = results[index].get_or_insert_with(|| RecordResult {
-            index,
-            external_id: problem.external_id.clone(),
-            status: RecordStatus::Rejected,
-            errors: Vec::new(),
-        });
-        slot.errors.push(problem);
+    if answer.staged + answer.unchanged + answer.rejected == 0 {
+        return Err(ApiError::bad_request(
+            "body",
+            "empty",
+            "the stream holds no records",
+        ));
     }
-    let results: Vec<RecordResult> = results.into_iter().flatten().collect();
-    let count = |s| results.iter().filter(|r| r.status == s).count();
-    let response = IngestResponse {
-        staged: count(RecordStatus::Staged),
-        unchanged: count(RecordStatus::Unchanged),
-        rejected: count(RecordStatus::Rejected),
-        results,
-    };
-    let status = if response.rejected == response.results.len() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::ACCEPTED
-    };
-    (status, response)
+    Ok(Staged {
+        hash: reader.digest(),
+        tx,
+        answer,
+    })
 }
 
-fn replay(answer: StoredAnswer) -> Response {
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::ACCEPTED);
-    if status == StatusCode::UNPROCESSABLE_ENTITY {
-        let errors = serde_json::from_value::<IngestResponse>(answer.body)
-            .map(|r| r.results.into_iter().flat_map(|r| r.errors).collect())
-            .unwrap_or_default();
-        return ApiError::AllRejected { errors }.into_response();
+fn stream_error(e: StreamError) -> ApiError {
+    match e {
+        StreamError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
+        StreamError::LineTooLong { .. } => {
+            ApiError::bad_request("body", "line_too_long", e.to_string())
+        }
+        StreamError::Read(_) => ApiError::bad_request("body", "unreadable", e.to_string()),
     }
-    (status, Json(answer.body)).into_response()
 }
 
-fn authorized_object<'a>(
+fn authorized_mapping<'a>(
     state: &'a AppState,
     caller: &Caller,
     object: &str,
-) -> Result<&'a ObjectSpec, ApiError> {
-    let spec = state.catalog.get(object).ok_or_else(|| {
-        ApiError::NotFound(format!("object {object:?} is not configured in this hub"))
-    })?;
+    source: Option<&str>,
+) -> Result<&'a Mapping, ApiError> {
+    if state.catalog.get(object).is_none() {
+        return Err(ApiError::NotFound(format!(
+            "object {object:?} is not configured in this hub"
+        )));
+    }
     caller.may_write_object(object)?;
-    Ok(spec)
+    let source = source.unwrap_or(DEFAULT_SOURCE);
+    caller.may_write_source(source)?;
+    state.mappings.get(source, object).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no mapping for source {source:?} and object {object:?}"
+        ))
+    })
 }
 
-fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+fn body_format(headers: &HeaderMap) -> Result<Format, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim();
     if essence.eq_ignore_ascii_case("application/json") {
-        Ok(())
+        Ok(Format::JsonArray)
+    } else if essence.eq_ignore_ascii_case("application/x-ndjson") {
+        Ok(Format::Ndjson)
     } else {
         Err(ApiError::UnsupportedMediaType(format!(
-            "Content-Type must be application/json, got {:?}",
-            content_type
+            "Content-Type must be application/json or application/x-ndjson, got {content_type:?}"
         )))
     }
 }

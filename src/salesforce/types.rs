@@ -1,6 +1,6 @@
 //! Typed answers: per-record results (§3) and describe (§9).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The outcome of one record in an sObject Collections call, in input order (§3).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -98,7 +98,7 @@ impl RecordError {
 }
 
 /// The typed subset of `GET /sobjects/{Obj}/describe/` a pre-send validator needs (§9).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SObjectDescribe {
     pub name: String,
@@ -126,7 +126,7 @@ impl SObjectDescribe {
 }
 
 /// One field of a describe answer. Absent keys take their `Default` so a partial answer still parses.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct FieldDescribe {
     pub name: String,
@@ -165,7 +165,7 @@ impl FieldDescribe {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PicklistValue {
     pub active: bool,

@@ -7,4 +7,4 @@ mod read;
 mod write;
 
 pub use read::{StagedRecord, SyncStatus, find_record, status_counts};
-pub use write::{StageOutcome, StageRow, stage_records};
+pub use write::{StageOutcome, StageRow, existing_external_ids, stage_records};

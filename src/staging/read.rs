@@ -19,6 +19,8 @@ pub enum SyncStatus {
     Failed,
     /// An operator gave up on this failed version; a new change makes it pending again.
     Discarded,
+    /// Deleted as asked: Salesforce no longer has the record (or never had it).
+    Deleted,
 }
 
 /// A staged record and its sync state, as the API shows it.

@@ -61,3 +61,18 @@ pub async fn stage_records(
         })
         .collect())
 }
+
+/// The external ids among `ids` that already have a row for `object`.
+pub async fn existing_external_ids(
+    conn: &mut PgConnection,
+    object: &str,
+    ids: &[&str],
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT external_id FROM staging_records WHERE object = $1 AND external_id = ANY($2)",
+    )
+    .bind(object)
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+}

@@ -1,16 +1,23 @@
+use std::collections::HashSet;
+
 use serde_json::json;
 
 use super::*;
+use crate::normalize::MappingSet;
 
-fn contact() -> ObjectSpec {
-    ObjectSpec {
-        name: "Contact".into(),
-        external_id_field: "External_Id__c".into(),
-    }
+fn mappings() -> MappingSet {
+    MappingSet::from_toml_str(
+        "default.toml",
+        include_str!("../../../mappings/default.toml"),
+    )
+    .expect("the shipped default mapping loads")
 }
 
-fn parse(value: serde_json::Value) -> ParsedBatch {
-    parse_batch(value.to_string().as_bytes(), &contact()).expect("a batch")
+fn prepare_json(value: serde_json::Value) -> ParsedBatch {
+    let set = mappings();
+    let mapping = set.get("default", "Contact").expect("Contact mapping");
+    let items = parse_array(value.to_string().as_bytes()).expect("an array");
+    prepare(items.into_iter().map(Ok).enumerate(), mapping)
 }
 
 fn rules(batch: &ParsedBatch) -> Vec<(Option<usize>, &str, &str)> {
@@ -21,81 +28,105 @@ fn rules(batch: &ParsedBatch) -> Vec<(Option<usize>, &str, &str)> {
         .collect()
 }
 
-#[test]
-fn a_body_that_is_not_a_batch_is_refused_whole() {
-    let spec = contact();
-    assert_eq!(parse_batch(b"{not json", &spec).unwrap_err().rule, "json");
-    assert_eq!(parse_batch(b"{\"a\":1}", &spec).unwrap_err().rule, "type");
-    assert_eq!(parse_batch(b"[]", &spec).unwrap_err().rule, "empty");
-    let many = serde_json::to_vec(&vec![json!({}); MAX_RECORDS_PER_REQUEST + 1]).unwrap();
-    assert_eq!(parse_batch(&many, &spec).unwrap_err().rule, "too_many");
+fn contact_describe() -> SObjectDescribe {
+    serde_json::from_value(json!({
+        "name": "Contact",
+        "fields": [
+            {"name": "External_Id__c", "type": "string", "length": 64, "createable": true, "updateable": true, "nillable": true, "externalId": true},
+            {"name": "LastName", "type": "string", "length": 80, "createable": true, "updateable": true, "nillable": false},
+            {"name": "FirstName", "type": "string", "length": 40, "createable": true, "updateable": true, "nillable": true},
+            {"name": "Email", "type": "email", "length": 80, "createable": true, "updateable": true, "nillable": true}
+        ]
+    }))
+    .expect("a describe")
 }
 
 #[test]
-fn valid_records_are_trimmed_and_keep_the_external_id() {
-    let batch = parse(json!([{"External_Id__c": "  C-1 ", "LastName": " Durand ", "Age__c": 4}]));
-    assert!(batch.problems.is_empty());
+fn a_body_that_is_not_a_batch_is_refused_whole() {
+    assert_eq!(parse_array(b"{not json").unwrap_err().rule, "json");
+    assert_eq!(parse_array(b"{\"a\":1}").unwrap_err().rule, "type");
+    assert_eq!(parse_array(b"[]").unwrap_err().rule, "empty");
+    let many = serde_json::to_vec(&vec![json!({}); MAX_RECORDS_PER_REQUEST + 1]).unwrap();
+    assert_eq!(parse_array(&many).unwrap_err().rule, "too_many");
+}
+
+#[test]
+fn valid_records_are_normalized_and_keep_the_external_id() {
+    let batch = prepare_json(
+        json!([{"External_Id__c": "  C-1 ", "LastName": " Durand ", "Email": " Marie@Example.COM "}]),
+    );
+    assert!(batch.problems.is_empty(), "{:?}", batch.problems);
     let (row, indexes) = &batch.rows[0];
     assert_eq!(row.external_id, "C-1");
     assert_eq!(indexes, &[0]);
     assert_eq!(row.fields["LastName"], json!("Durand"));
+    assert_eq!(row.fields["Email"], json!("marie@example.com"));
     assert_eq!(row.fields["External_Id__c"], json!("C-1"));
-    assert_eq!(row.fields["Age__c"], json!(4));
 }
 
 #[test]
-fn an_integer_external_id_becomes_a_string() {
-    let batch = parse(json!([{"External_Id__c": 42, "LastName": "X"}]));
-    assert_eq!(batch.rows[0].0.external_id, "42");
-}
-
-#[test]
-fn each_bad_record_is_reported_with_its_index_field_and_rule() {
-    let batch = parse(json!([
+fn each_bad_record_is_reported_with_its_index_and_field() {
+    let batch = prepare_json(json!([
         {"External_Id__c": "ok", "LastName": "A"},
         "not an object",
         {"LastName": "no id"},
         {"External_Id__c": "   "},
-        {"External_Id__c": ["x"]},
         {"External_Id__c": "x".repeat(256)},
-        {"External_Id__c": "C-5", "Id": "003000000000001AAA"},
-        {"External_Id__c": "C-6", "bad name": 1},
-        {"External_Id__c": "C-7", "Tags__c": ["a"]},
-        {"External_Id__c": "C-8", "Account": {"External_Id__c": "A-1", "Other": "x"}},
-        {"External_Id__c": "C-9", "Account": {"External_Id__c": 5}},
+        {"External_Id__c": "C-5", "Nickname__c": "unknown field"},
+        {"External_Id__c": "C-6", "Email": "not-an-email"},
     ]));
-    assert_eq!(batch.total, 11);
+    assert_eq!(batch.total, 7);
     assert_eq!(batch.rows.len(), 1);
-    assert_eq!(
-        rules(&batch),
-        vec![
-            (Some(1), "record", "type"),
-            (Some(2), "External_Id__c", "required"),
-            (Some(3), "External_Id__c", "required"),
-            (Some(4), "External_Id__c", "type"),
-            (Some(5), "External_Id__c", "too_long"),
-            (Some(6), "Id", "not_allowed"),
-            (Some(7), "bad name", "field_name"),
-            (Some(8), "Tags__c", "type"),
-            (Some(9), "Account", "reference"),
-            (Some(10), "Account", "reference"),
-        ]
+    let rules = rules(&batch);
+    assert_eq!(rules[0], (Some(1), "record", "type"));
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.0 == Some(2) && r.1 == "External_Id__c"),
+        "{rules:?}"
     );
-    assert_eq!(batch.problems[5].external_id.as_deref(), Some("C-5"));
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.0 == Some(3) && r.1 == "External_Id__c"),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&(Some(4), "External_Id__c", "too_long")),
+        "{rules:?}"
+    );
+    assert!(
+        rules.iter().any(|r| r.0 == Some(5) && r.1 == "Nickname__c"),
+        "{rules:?}"
+    );
+    assert!(
+        rules.iter().any(|r| r.0 == Some(6) && r.1 == "Email"),
+        "{rules:?}"
+    );
 }
 
 #[test]
-fn a_parent_reference_by_external_id_is_kept() {
-    let batch = parse(json!([{"External_Id__c": "C-1", "Account": {"External_Id__c": " A-1 "}}]));
-    assert_eq!(
-        batch.rows[0].0.fields["Account"],
-        json!({"External_Id__c": "A-1"})
-    );
+fn an_unreadable_ndjson_line_is_one_record_problem() {
+    let set = mappings();
+    let mapping = set.get("default", "Contact").unwrap();
+    let items = vec![
+        (0, Ok(json!({"External_Id__c": "C-1", "LastName": "A"}))),
+        (
+            1,
+            Err(LineError {
+                index: 1,
+                message: "not valid JSON".into(),
+            }),
+        ),
+    ];
+    let batch = prepare(items, mapping);
+    assert_eq!(batch.rows.len(), 1);
+    assert_eq!(rules(&batch), vec![(Some(1), "record", "json")]);
 }
 
 #[test]
 fn repeated_external_ids_merge_field_by_field_last_wins() {
-    let batch = parse(json!([
+    let batch = prepare_json(json!([
         {"External_Id__c": "C-1", "LastName": "Old", "Email": "a@example.com"},
         {"External_Id__c": "C-2", "LastName": "Other"},
         {"External_Id__c": "C-1", "LastName": "New", "Phone": "+33123456789"},
@@ -106,4 +137,40 @@ fn repeated_external_ids_merge_field_by_field_last_wins() {
     assert_eq!(row.fields["LastName"], json!("New"));
     assert_eq!(row.fields["Email"], json!("a@example.com"));
     assert_eq!(row.fields["Phone"], json!("+33123456789"));
+}
+
+#[test]
+fn describe_checks_refuse_what_salesforce_would_and_only_inserts_need_required_fields() {
+    let mut batch = prepare_json(json!([
+        {"External_Id__c": "NEW-1", "FirstName": "No last name"},
+        {"External_Id__c": "OLD-1", "FirstName": "Update only"},
+        {"External_Id__c": "LONG-1", "LastName": "x".repeat(81)},
+    ]));
+    let staged: HashSet<String> = ["OLD-1".to_owned()].into();
+    validate(&mut batch, &contact_describe(), &staged);
+    let staged_ids: Vec<_> = batch
+        .rows
+        .iter()
+        .map(|(r, _)| r.external_id.as_str())
+        .collect();
+    assert_eq!(staged_ids, ["OLD-1"]);
+    let rules = rules(&batch);
+    assert!(
+        rules.contains(&(Some(0), "LastName", "required")),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&(Some(2), "LastName", "too_long")),
+        "{rules:?}"
+    );
+    let too_long = batch
+        .problems
+        .iter()
+        .find(|p| p.rule == "too_long")
+        .unwrap();
+    assert!(
+        too_long.message.contains("STRING_TOO_LONG"),
+        "{}",
+        too_long.message
+    );
 }

@@ -1,0 +1,236 @@
+//! One source's mapping for one object, and [`Mapping::apply`], which runs it on a record.
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+
+use super::FieldIssue;
+use super::transform::text::kind;
+use super::transform::{Transform, values};
+
+/// Where a field's value comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum Input {
+    Field(String),
+    /// Several incoming fields joined with a separator (the `concat` transform).
+    Concat(Vec<String>, String),
+    Const(Value),
+}
+
+/// How one output value is made: read, transform in order, then default, then the required check.
+#[derive(Debug, Clone)]
+pub(crate) struct FieldRule {
+    /// The Salesforce field written; for a reference, the parent's external id field.
+    pub target: String,
+    pub input: Input,
+    pub steps: Vec<Transform>,
+    pub required: bool,
+    pub default: Option<Value>,
+}
+
+/// A parent looked up by its external id: `"Account": {"External_Id__c": "A-1"}`.
+#[derive(Debug, Clone)]
+pub(crate) struct Reference {
+    pub relationship: String,
+    pub object: String,
+    pub rule: FieldRule,
+}
+
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    pub(crate) file: String,
+    pub(crate) source: String,
+    pub(crate) object: String,
+    pub(crate) external_id: String,
+    pub(crate) fields: Vec<FieldRule>,
+    pub(crate) references: Vec<Reference>,
+    /// Report incoming fields no rule reads, instead of ignoring them.
+    pub(crate) strict: bool,
+}
+
+/// An incoming field by exact name, else by a dotted path into nested objects
+/// (`Account.External_Id__c`), so identity mappings can read parents sent the Salesforce way.
+fn lookup<'a>(record: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    record.get(name).or_else(|| {
+        let (head, rest) = name.split_once('.')?;
+        match record.get(head)? {
+            Value::Object(inner) => lookup(inner, rest),
+            _ => None,
+        }
+    })
+}
+
+/// Absent, null and blank text are all "no value": Sluice never clears a Salesforce field
+/// because a sender left a column empty.
+fn present(v: Option<&Value>) -> Option<Value> {
+    match v {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(v) => Some(v.clone()),
+    }
+}
+
+impl FieldRule {
+    /// The name a sender knows this value by: its incoming field(s), or the Salesforce field.
+    fn label(&self) -> String {
+        match &self.input {
+            Input::Field(f) => f.clone(),
+            Input::Concat(fs, _) => fs.join("+"),
+            Input::Const(_) => self.target.clone(),
+        }
+    }
+
+    pub(crate) fn reads(&self) -> impl Iterator<Item = &str> {
+        let names: &[String] = match &self.input {
+            Input::Field(f) => std::slice::from_ref(f),
+            Input::Concat(fs, _) => fs,
+            Input::Const(_) => &[],
+        };
+        names.iter().map(String::as_str)
+    }
+
+    /// Every constant this rule can write without reading input, for picklist checks.
+    pub(crate) fn constants(&self) -> Vec<&Value> {
+        let mut out: Vec<&Value> = self.default.iter().collect();
+        if let Input::Const(v) = &self.input {
+            out.push(v);
+        }
+        for step in &self.steps {
+            match step {
+                Transform::Default(v) => out.push(v),
+                Transform::Map(m) => out.extend(m.targets()),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    pub(crate) fn run(&self, record: &Map<String, Value>) -> Result<Option<Value>, FieldIssue> {
+        let issue = |rule: &str, message: String| FieldIssue::new(self.label(), rule, message);
+        let mut value = match &self.input {
+            Input::Field(f) => present(lookup(record, f)),
+            Input::Const(v) => Some(v.clone()),
+            Input::Concat(fs, sep) => {
+                let inputs: Vec<Option<Value>> =
+                    fs.iter().map(|f| present(lookup(record, f))).collect();
+                values::concat(&inputs, sep).map_err(|e| issue("concat", e.to_string()))?
+            }
+        };
+        for step in &self.steps {
+            value = match (step, value) {
+                (Transform::Default(d), None) => Some(d.clone()),
+                (_, None) => None,
+                (step, Some(v)) => {
+                    let out = step
+                        .apply(v)
+                        .map_err(|e| issue(step.rule(), e.to_string()))?;
+                    present(out.as_ref())
+                }
+            };
+        }
+        let value = value.or_else(|| self.default.clone());
+        match &value {
+            Some(v @ (Value::Array(_) | Value::Object(_))) => Err(issue(
+                "type",
+                format!(
+                    "expected a single value for {}, got {}",
+                    self.target,
+                    kind(v)
+                ),
+            )),
+            None if self.required => Err(issue(
+                "required",
+                format!("a value is required for {}", self.target),
+            )
+            .with_code("REQUIRED_FIELD_MISSING")),
+            _ => Ok(value),
+        }
+    }
+}
+
+impl Mapping {
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn object(&self) -> &str {
+        &self.object
+    }
+
+    pub fn external_id_field(&self) -> &str {
+        &self.external_id
+    }
+
+    /// The file this mapping was read from (or the name given to `from_toml_str`).
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// `(relationship name, parent object)` for each parent looked up by external id.
+    pub fn parents(&self) -> Vec<(&str, &str)> {
+        self.references
+            .iter()
+            .map(|r| (r.relationship.as_str(), r.object.as_str()))
+            .collect()
+    }
+
+    /// Normalizes one incoming record into Salesforce fields (external id field included), or
+    /// every problem found (not just the first). Fields without a value are left out.
+    pub fn apply(&self, input: &Map<String, Value>) -> Result<Map<String, Value>, Vec<FieldIssue>> {
+        let mut out = Map::new();
+        let mut issues = Vec::new();
+        for rule in &self.fields {
+            match rule.run(input) {
+                Ok(Some(v)) => {
+                    out.insert(rule.target.clone(), v);
+                }
+                Ok(None) => {}
+                Err(issue) => issues.push(issue),
+            }
+        }
+        for reference in &self.references {
+            match reference.rule.run(input) {
+                Ok(Some(v)) => {
+                    let key = Map::from_iter([(reference.rule.target.clone(), v)]);
+                    out.insert(reference.relationship.clone(), Value::Object(key));
+                }
+                Ok(None) => {}
+                // The rule knows only the parent's key field; name the relationship too.
+                Err(issue) if issue.rule == "required" => issues.push(FieldIssue {
+                    message: format!(
+                        "a value is required for {}.{}",
+                        reference.relationship, reference.rule.target
+                    ),
+                    ..issue
+                }),
+                Err(issue) => issues.push(issue),
+            }
+        }
+        if self.strict {
+            let read: HashSet<&str> = self
+                .fields
+                .iter()
+                .chain(self.references.iter().map(|r| &r.rule))
+                .flat_map(FieldRule::reads)
+                .map(|name| name.split_once('.').map_or(name, |(head, _)| head))
+                .collect();
+            for name in input.keys() {
+                if !read.contains(name.as_str()) {
+                    issues.push(FieldIssue::new(
+                        name.clone(),
+                        "unknown_field",
+                        format!(
+                            "the {} mapping of source {} has no rule for this field",
+                            self.object, self.source
+                        ),
+                    ));
+                }
+            }
+        }
+        if issues.is_empty() {
+            Ok(out)
+        } else {
+            Err(issues)
+        }
+    }
+}
