@@ -1,0 +1,267 @@
+//! `/metrics` in the Prometheus text format.
+//!
+//! Events (records received, pushed, Salesforce calls, ...) are counted with the `metrics` facade
+//! in the code where they happen and kept by `metrics-exporter-prometheus`'s recorder, per process.
+//! The queue's state (depth, lag, counts by status, the daily API budget) is read from Postgres at
+//! scrape time, so it is the same on every dyno and right after a restart.
+//!
+//! Heroku exposes one port per web dyno, so `/metrics` is served on the main listener behind the
+//! bearer auth (`sync:admin`): a separate listener could not be reached from outside, and an
+//! unauthenticated one would publish object names and volumes.
+
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use super::figures;
+use crate::auth::{Caller, Scope};
+use crate::http::{ApiError, AppState, Problem};
+use crate::push::Outcome;
+use crate::salesforce::FailureClass;
+
+/// The Prometheus text exposition format, version 0.0.4.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+const BATCH_SIZE_BUCKETS: &[f64] = &[1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 150.0, 200.0];
+const SECONDS_BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process-wide recorder (once; later calls return the same handle). Counts made
+/// before it is installed are lost, so `http::router` calls it when the hub starts.
+pub fn install() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                Matcher::Full("sluice_push_batch_size".into()),
+                BATCH_SIZE_BUCKETS,
+            )
+            .and_then(|b| {
+                b.set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+            })
+            .expect("bucket lists are not empty");
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("a metrics recorder was already installed; /metrics shows only gauges");
+        }
+        describe();
+        handle
+    })
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_histogram};
+    describe_counter!(
+        "sluice_records_received_total",
+        "Records received by the ingest API."
+    );
+    describe_counter!(
+        "sluice_records_rejected_total",
+        "Records refused by validation at ingest."
+    );
+    describe_counter!(
+        "sluice_records_staged_total",
+        "Records staged as new or changed."
+    );
+    describe_counter!(
+        "sluice_records_pushed_total",
+        "Records Salesforce accepted."
+    );
+    describe_counter!(
+        "sluice_records_failed_total",
+        "Records Salesforce refused (final)."
+    );
+    describe_counter!(
+        "sluice_records_retried_total",
+        "Records queued again after a transient failure."
+    );
+    describe_histogram!(
+        "sluice_push_batch_size",
+        "Records per sObject Collections call."
+    );
+    describe_histogram!(
+        "sluice_push_duration_seconds",
+        "Duration of one push call to Salesforce."
+    );
+    describe_counter!(
+        "sluice_salesforce_calls_total",
+        "Salesforce API calls by kind and outcome."
+    );
+    describe_counter!(
+        "sluice_salesforce_token_requests_total",
+        "OAuth token requests (first mint and refreshes)."
+    );
+}
+
+/// A push call of `records` records to Salesforce took `elapsed`.
+pub fn push_call(object: &str, records: usize, elapsed: Duration) {
+    let object = object.to_owned();
+    metrics::histogram!("sluice_push_batch_size", "object" => object.clone())
+        .record(records as f64);
+    metrics::histogram!("sluice_push_duration_seconds", "object" => object).record(elapsed);
+}
+
+/// The per-record outcome of a batch whose call succeeded.
+pub fn push_outcome(outcome: &Outcome) {
+    if let Outcome::Pushed {
+        object,
+        synced,
+        failed,
+        retrying,
+        ..
+    } = outcome
+    {
+        count_push(object, *synced, *failed, *retrying);
+    }
+}
+
+/// A push call failed as a whole: its records are retried later, or failed when the error is final.
+pub fn push_request_failed(object: &str, records: usize, class: FailureClass) {
+    match class {
+        FailureClass::Fatal => count_push(object, 0, records, 0),
+        FailureClass::Transient | FailureClass::LimitExceeded => count_push(object, 0, 0, records),
+    }
+}
+
+fn count_push(object: &str, pushed: usize, failed: usize, retried: usize) {
+    let object = object.to_owned();
+    metrics::counter!("sluice_records_pushed_total", "object" => object.clone())
+        .increment(pushed as u64);
+    metrics::counter!("sluice_records_failed_total", "object" => object.clone())
+        .increment(failed as u64);
+    metrics::counter!("sluice_records_retried_total", "object" => object).increment(retried as u64);
+}
+
+/// One Salesforce API call: `kind` is the resource (`collections`, `bulk`, `limits`, ...).
+pub fn salesforce_call(kind: &'static str, outcome: Result<(), FailureClass>) {
+    let outcome = match outcome {
+        Ok(()) => "success",
+        Err(FailureClass::Transient) => "transient",
+        Err(FailureClass::LimitExceeded) => "limit_exceeded",
+        Err(FailureClass::Fatal) => "fatal",
+    };
+    metrics::counter!("sluice_salesforce_calls_total", "kind" => kind, "outcome" => outcome)
+        .increment(1);
+}
+
+/// The recorder's counters and histograms followed by the gauges read from Postgres.
+pub async fn render(state: &AppState) -> Result<String, sqlx::Error> {
+    let handle = install();
+    handle.run_upkeep();
+    let mut out = handle.render();
+    let order: Vec<&str> = state.catalog.iter().map(|o| o.name.as_str()).collect();
+    let objects = figures::per_object(&state.pool, &order).await?;
+    let usage = figures::usage(&state.pool).await?;
+    gauge_family(
+        &mut out,
+        "sluice_queue_depth",
+        "Records waiting to be pushed (pending), per object.",
+    );
+    for o in &objects {
+        let _ = writeln!(
+            out,
+            "sluice_queue_depth{{object=\"{}\"}} {}",
+            label(&o.object),
+            o.pending
+        );
+    }
+    gauge_family(
+        &mut out,
+        "sluice_queue_lag_seconds",
+        "Age of the oldest change not yet in Salesforce, per object (0 when none).",
+    );
+    for o in &objects {
+        let _ = writeln!(
+            out,
+            "sluice_queue_lag_seconds{{object=\"{}\"}} {:.3}",
+            label(&o.object),
+            o.lag_seconds.unwrap_or(0.0)
+        );
+    }
+    gauge_family(
+        &mut out,
+        "sluice_records",
+        "Staged records by object and sync status.",
+    );
+    for o in &objects {
+        for (status, count) in o.by_status() {
+            let _ = writeln!(
+                out,
+                "sluice_records{{object=\"{}\",status=\"{status}\"}} {count}",
+                label(&o.object)
+            );
+        }
+    }
+    for (name, help, value) in [
+        (
+            "sluice_salesforce_api_used",
+            "Daily API requests used by the org, as Salesforce last reported.",
+            usage.used,
+        ),
+        (
+            "sluice_salesforce_api_max",
+            "The org's daily API request allowance.",
+            usage.max,
+        ),
+        (
+            "sluice_salesforce_api_left",
+            "Daily API requests left in the org's allowance.",
+            usage.left(),
+        ),
+    ] {
+        gauge_family(&mut out, name, help);
+        let _ = writeln!(out, "{name} {value}");
+    }
+    Ok(out)
+}
+
+fn gauge_family(out: &mut String, name: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+}
+
+/// Escapes a label value as the text format requires (backslash, double quote, newline).
+fn label(value: &str) -> String {
+    value
+        .replace('\\', r"\\")
+        .replace('"', "\\\"")
+        .replace('\n', r"\n")
+}
+
+/// Counters, histograms and queue gauges in the Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks sync:admin", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_metrics(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Scope::SyncAdmin)?;
+    let body = render(&state).await?;
+    Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label(r#"a"b\c"#), r#"a\"b\\c"#);
+        assert_eq!(label("x\ny"), r"x\ny");
+    }
+}

@@ -1,0 +1,85 @@
+//! `sluice status`: the status page's figures as plain text for a terminal.
+
+use std::fmt::Write as _;
+
+use sqlx::PgPool;
+
+use crate::failures::{FailureFilter, store};
+use crate::observe::figures;
+use crate::status_page::html::{duration, number};
+
+pub async fn render(pool: &PgPool, failures_shown: i64) -> Result<String, sqlx::Error> {
+    let objects = figures::per_object(pool, &[]).await?;
+    let usage = figures::usage(pool).await?;
+    let groups = figures::failure_groups(pool).await?;
+    let recent = store::list(pool, &FailureFilter::default(), failures_shown).await?;
+
+    let mut out = String::from("Records by object\n");
+    let _ = writeln!(
+        out,
+        "  {:<20} {:>9} {:>9} {:>9} {:>9} {:>9}  LAG",
+        "OBJECT", "PENDING", "IN FLIGHT", "SYNCED", "FAILED", "DISCARDED"
+    );
+    if objects.is_empty() {
+        out.push_str("  (no records staged yet)\n");
+    }
+    for o in &objects {
+        let _ = writeln!(
+            out,
+            "  {:<20} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
+            o.object,
+            number(o.pending),
+            number(o.in_flight),
+            number(o.synced),
+            number(o.failed),
+            number(o.discarded),
+            o.lag_seconds.map_or("-".to_owned(), duration)
+        );
+    }
+    out.push_str("\nDaily API budget\n");
+    match usage.percent_used() {
+        None => out.push_str("  not reported by Salesforce yet\n"),
+        Some(percent) => {
+            let _ = write!(
+                out,
+                "  {} of {} used ({percent:.1}%), {} left",
+                number(usage.used),
+                number(usage.max),
+                number(usage.left())
+            );
+            if let Some(at) = usage.observed_at {
+                let _ = write!(out, ", reported {} UTC", at.format("%Y-%m-%d %H:%M:%S"));
+            }
+            out.push('\n');
+        }
+    }
+    if let Some(until) = usage.paused_until.filter(|t| *t > chrono::Utc::now()) {
+        let _ = writeln!(out, "  calls paused until {} UTC", until.format("%H:%M:%S"));
+    }
+    let total: i64 = groups.iter().map(|g| g.count).sum();
+    let _ = writeln!(out, "\nFailures: {}", number(total));
+    for g in &groups {
+        let _ = writeln!(
+            out,
+            "  {:<20} {:<36} {:>9}",
+            g.object,
+            g.code.as_deref().unwrap_or("-"),
+            number(g.count)
+        );
+    }
+    if !recent.is_empty() {
+        out.push_str("\nMost recent failures\n");
+        for f in &recent {
+            let _ = writeln!(
+                out,
+                "  {} {:<12} {:<24} {:<28} {}",
+                f.failed_at.format("%Y-%m-%d %H:%M:%S"),
+                f.object,
+                f.external_id,
+                f.error_code.as_deref().unwrap_or("-"),
+                f.error_message.as_deref().unwrap_or("")
+            );
+        }
+    }
+    Ok(out)
+}
