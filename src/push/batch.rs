@@ -1,27 +1,28 @@
-//! One unit of push work: claim a batch of one object, send it in one API call, write outcomes.
+//! One unit of push work: plan, claim a batch of one object, send it, write the outcomes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use sqlx::PgPool;
-use tracing::Instrument;
 
 use super::backoff;
 use super::gate::{self, GateLimits, Permit};
-use super::store::{self, ClaimedRecord, PushFailure, RecordOutcome};
+use super::permits::{self, CallPermit};
+use super::plan::{self, Operation, Plan, Via};
+use super::records::{failure_of, is_configuration_problem, split_duplicates};
+use super::store::{self, ClaimedRecord, RecordOutcome};
 use crate::config::PushConfig;
 use crate::objects::{Catalog, ObjectSpec};
-use crate::salesforce::{
-    FailureClass, MAX_COLLECTION_RECORDS, RecordResult, SalesforceClient, SalesforceError,
-};
+use crate::salesforce::{FailureClass, MAX_COLLECTION_RECORDS, SalesforceClient, SalesforceError};
 
 /// What one call of [`Pusher::push_next_batch`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Nothing is due.
     Idle,
-    /// A batch went to Salesforce (or was given back after a request-level failure).
+    /// A batch went to Salesforce (or was given back after a request-level failure). Deleted
+    /// records count as synced.
     Pushed {
         object: String,
         records: usize,
@@ -29,8 +30,8 @@ pub enum Outcome {
         failed: usize,
         retrying: usize,
     },
-    /// The call gate says not now (rate cap, daily budget, or a pause after
-    /// `REQUEST_LIMIT_EXCEEDED`): nothing was claimed.
+    /// Not now: the call gate says wait (rate cap, concurrency cap, daily budget, or a pause
+    /// after `REQUEST_LIMIT_EXCEEDED`), or the next batch is still gathering. Nothing was claimed.
     Wait(Duration),
 }
 
@@ -41,16 +42,25 @@ pub enum PushError {
 }
 
 /// Longest wait on the gate while holding a claimed batch; longer waits give the batch back.
-const MAX_HELD_WAIT: Duration = Duration::from_secs(3);
+pub(super) const MAX_HELD_WAIT: Duration = Duration::from_secs(3);
+/// How soon to look again when every concurrency slot is taken.
+const SLOTS_BUSY_WAIT: Duration = Duration::from_millis(50);
+
+/// Whether a call may go now.
+pub(super) enum Admission {
+    /// Go, holding this concurrency slot; give it back after the call.
+    Go(CallPermit),
+    Wait(Duration),
+}
 
 /// Pushes staged records of the catalog's objects, parents first.
 #[derive(Clone)]
 pub struct Pusher {
-    pool: PgPool,
-    client: SalesforceClient,
+    pub(super) pool: PgPool,
+    pub(super) client: SalesforceClient,
     catalog: Arc<Catalog>,
-    cfg: PushConfig,
-    owner: String,
+    pub(super) cfg: PushConfig,
+    pub(super) owner: String,
 }
 
 impl Pusher {
@@ -82,29 +92,78 @@ impl Pusher {
         &self.cfg
     }
 
-    /// Claims the next batch (the first object in catalog order with due rows), pushes it with
-    /// one sObject Collections upsert and writes each record's outcome back.
+    /// Plans the next batch (see [`plan`]), claims it and pushes it: up to 200 records with one
+    /// sObject Collections call, or a backlog as one Bulk API 2.0 job. Writes each record's
+    /// outcome back.
     pub async fn push_next_batch(&self) -> Result<Outcome, PushError> {
-        let due = store::objects_with_due_work(&self.pool).await?;
-        let Some(spec) = self.catalog.iter().find(|o| due.contains(&o.name)) else {
-            return Ok(Outcome::Idle);
+        let due = store::due_groups(&self.pool).await?;
+        let (spec, operation, via) = match plan::plan(&self.catalog, &due, &self.cfg) {
+            Plan::Idle => return Ok(Outcome::Idle),
+            Plan::Gather(wait) => return Ok(Outcome::Wait(wait)),
+            Plan::Push {
+                object,
+                operation,
+                via,
+            } => match self.catalog.get(&object) {
+                Some(spec) => (spec, operation, via),
+                None => return Ok(Outcome::Idle),
+            },
         };
-        if let Some(wait) = self.pass_gate().await? {
-            return Ok(Outcome::Wait(wait));
-        }
+        let permit = match self.admit(MAX_HELD_WAIT).await? {
+            Admission::Go(permit) => permit,
+            Admission::Wait(wait) => return Ok(Outcome::Wait(wait)),
+        };
+        let limit = match via {
+            Via::Collection => MAX_COLLECTION_RECORDS as i64,
+            Via::Bulk => i64::from(self.cfg.bulk_max_records),
+        };
         let claimed = store::claim(
             &self.pool,
             &spec.name,
+            operation,
             &self.owner,
-            MAX_COLLECTION_RECORDS as i64,
+            limit,
             self.cfg.lease,
+            self.cfg.batch_window.min(self.cfg.max_lag),
         )
-        .await?;
-        if claimed.is_empty() {
-            // Another scheduler took them between the look and the claim.
-            return Ok(Outcome::Idle);
+        .await;
+        let claimed = match claimed {
+            Ok(claimed) if !claimed.is_empty() => claimed,
+            other => {
+                // Another scheduler took them between the look and the claim.
+                self.give_back(&permit).await;
+                return other.map(|_| Outcome::Idle).map_err(Into::into);
+            }
+        };
+        let result = self
+            .push_claimed(spec, operation, via, claimed, &permit)
+            .await;
+        if result.is_err() {
+            // Given back already on every path that got this far without an error.
+            self.give_back(&permit).await;
         }
-        self.push(spec, claimed).await
+        result
+    }
+
+    async fn push_claimed(
+        &self,
+        spec: &ObjectSpec,
+        operation: Operation,
+        via: Via,
+        claimed: Vec<ClaimedRecord>,
+        permit: &CallPermit,
+    ) -> Result<Outcome, PushError> {
+        let (claimed, later) = split_duplicates(claimed, operation);
+        if !later.is_empty() {
+            let ids: Vec<i64> = later.iter().map(|r| r.id).collect();
+            store::release(&self.pool, &self.owner, &ids, Duration::ZERO).await?;
+        }
+        let permit = permit.clone();
+        match (via, operation) {
+            (Via::Bulk, _) => self.push_bulk(spec, operation, claimed, permit).await,
+            (Via::Collection, Operation::Upsert) => self.upsert(spec, claimed, permit).await,
+            (Via::Collection, Operation::Delete) => self.delete(spec, claimed, permit).await,
+        }
     }
 
     fn limits(&self) -> GateLimits {
@@ -115,27 +174,54 @@ impl Pusher {
         }
     }
 
-    /// Waits for the call gate (briefly) and returns None, or returns how long to wait.
-    async fn pass_gate(&self) -> Result<Option<Duration>, PushError> {
-        for _ in 0..3 {
-            match gate::acquire(&self.pool, self.limits()).await? {
-                Permit::Granted => return Ok(None),
-                Permit::Wait(wait) if wait > MAX_HELD_WAIT => return Ok(Some(wait)),
+    /// Takes a concurrency slot, then a place in the current second (in that order, so that the
+    /// call goes in the second it was counted in), waiting at most about `patience`.
+    pub(super) async fn admit(&self, patience: Duration) -> Result<Admission, PushError> {
+        let deadline = tokio::time::Instant::now() + patience;
+        let ttl = self.cfg.call_timeout + Duration::from_secs(30);
+        let slot =
+            permits::acquire(&self.pool, self.cfg.max_concurrent_calls, ttl, patience).await?;
+        let Some(permit) = slot else {
+            return Ok(Admission::Wait(SLOTS_BUSY_WAIT));
+        };
+        for _ in 0..8 {
+            let step = match gate::acquire(&self.pool, self.limits()).await {
+                Ok(step) => step,
+                Err(e) => {
+                    self.give_back(&permit).await;
+                    return Err(e.into());
+                }
+            };
+            match step {
+                Permit::Granted => return Ok(Admission::Go(permit)),
+                Permit::Wait(wait) if tokio::time::Instant::now() + wait > deadline => {
+                    self.give_back(&permit).await;
+                    return Ok(Admission::Wait(wait));
+                }
                 Permit::Wait(wait) => tokio::time::sleep(wait).await,
-                Permit::Refresh => self.refresh_usage().await?,
+                Permit::Refresh => {
+                    if let Err(e) = self.refresh_usage().await {
+                        self.give_back(&permit).await;
+                        return Err(e);
+                    }
+                }
             }
         }
-        Ok(Some(MAX_HELD_WAIT))
+        self.give_back(&permit).await;
+        Ok(Admission::Wait(MAX_HELD_WAIT))
+    }
+
+    /// Gives a concurrency slot back; a failure only costs the slot until it expires.
+    pub(super) async fn give_back(&self, permit: &CallPermit) {
+        if let Err(e) = permits::release(&self.pool, permit).await {
+            tracing::warn!(error = %e, "giving back a concurrency slot failed; it will expire");
+        }
     }
 
     /// Reads the org's usage from `/limits` (one API call) and shares it with every dyno.
     pub async fn refresh_usage(&self) -> Result<(), PushError> {
         match self.client.limits().await {
-            Ok(_) => {
-                if let Some(usage) = self.client.api_usage() {
-                    gate::record_usage(&self.pool, &usage).await?;
-                }
-            }
+            Ok(_) => self.note_usage().await?,
             Err(e) => {
                 tracing::warn!(error = %e, "reading Salesforce limits failed");
                 let until = Utc::now()
@@ -146,39 +232,26 @@ impl Pusher {
         Ok(())
     }
 
-    async fn push(
-        &self,
-        spec: &ObjectSpec,
-        claimed: Vec<ClaimedRecord>,
-    ) -> Result<Outcome, PushError> {
-        let span = tracing::info_span!("push_batch", object = %spec.name, records = claimed.len());
-        let records = claimed.iter().map(|r| r.fields.clone()).collect();
-        let started = std::time::Instant::now();
-        let result = self
-            .client
-            .upsert_collection(&spec.name, &spec.external_id_field, records)
-            .instrument(span)
-            .await;
+    /// Shares the last `Sforce-Limit-Info` seen with every dyno.
+    pub(super) async fn note_usage(&self) -> Result<(), PushError> {
         if let Some(usage) = self.client.api_usage() {
             gate::record_usage(&self.pool, &usage).await?;
         }
-        let outcomes = match result {
-            Ok(results) if results.len() == claimed.len() => record_outcomes(&claimed, results),
-            Ok(results) => {
-                let error = SalesforceError::Protocol(format!(
-                    "{} results for {} records",
-                    results.len(),
-                    claimed.len()
-                ));
-                return self.request_failed(spec, claimed, error).await;
-            }
-            Err(error) => return self.request_failed(spec, claimed, error).await,
-        };
+        Ok(())
+    }
+
+    /// Writes the outcomes and says what the batch did.
+    pub(super) async fn finish(
+        &self,
+        spec: &ObjectSpec,
+        outcomes: Vec<(ClaimedRecord, RecordOutcome)>,
+        started: std::time::Instant,
+    ) -> Result<Outcome, PushError> {
         let count = |f: fn(&RecordOutcome) -> bool| outcomes.iter().filter(|(_, o)| f(o)).count();
         let outcome = Outcome::Pushed {
             object: spec.name.clone(),
             records: outcomes.len(),
-            synced: count(|o| matches!(o, RecordOutcome::Synced { .. })),
+            synced: count(|o| matches!(o, RecordOutcome::Synced { .. } | RecordOutcome::Deleted)),
             failed: count(|o| matches!(o, RecordOutcome::Failed(_))),
             retrying: count(|o| matches!(o, RecordOutcome::Retry { .. })),
         };
@@ -190,17 +263,27 @@ impl Pusher {
             ?outcome,
             "batch pushed"
         );
+        crate::observe::metrics::push_outcome(&outcome);
         Ok(outcome)
     }
 
     /// The call as a whole failed: no record was (knowingly) written.
-    async fn request_failed(
+    pub(super) async fn request_failed(
         &self,
         spec: &ObjectSpec,
         claimed: Vec<ClaimedRecord>,
         error: SalesforceError,
     ) -> Result<Outcome, PushError> {
         tracing::warn!(object = %spec.name, records = claimed.len(), error = %error, class = ?error.class(), "push request failed");
+        crate::observe::metrics::push_request_failed(
+            &spec.name,
+            claimed.len(),
+            if is_configuration_problem(&error) {
+                FailureClass::Transient
+            } else {
+                error.class()
+            },
+        );
         let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
         let failure = failure_of(&error);
         match error.class() {
@@ -219,13 +302,8 @@ impl Pusher {
                     .into_iter()
                     .map(|r| {
                         let delay = backoff::delay(r.attempts);
-                        (
-                            r,
-                            RecordOutcome::Retry {
-                                delay,
-                                error: failure.clone(),
-                            },
-                        )
+                        let error = failure.clone();
+                        (r, RecordOutcome::Retry { delay, error })
                     })
                     .collect();
                 store::record_outcomes(&self.pool, &self.owner, self.cfg.max_attempts, &outcomes)
@@ -251,76 +329,5 @@ impl Pusher {
             failed: 0,
             retrying: ids.len(),
         })
-    }
-}
-
-/// Auth and session failures are about Sluice's credentials, not the data.
-fn is_configuration_problem(error: &SalesforceError) -> bool {
-    matches!(
-        error,
-        SalesforceError::Auth { .. }
-            | SalesforceError::SessionInvalid { .. }
-            | SalesforceError::InvalidKey(_)
-    )
-}
-
-fn record_outcomes(
-    claimed: &[ClaimedRecord],
-    results: Vec<RecordResult>,
-) -> Vec<(ClaimedRecord, RecordOutcome)> {
-    claimed
-        .iter()
-        .cloned()
-        .zip(results)
-        .map(|(record, result)| {
-            let outcome = match (&result.id, result.success) {
-                (Some(id), true) => RecordOutcome::Synced {
-                    salesforce_id: id.clone(),
-                },
-                _ => {
-                    let failure = result
-                        .errors
-                        .iter()
-                        .find(|e| !e.is_collateral())
-                        .or(result.errors.first())
-                        .map(|e| PushFailure {
-                            code: e.status_code.clone(),
-                            message: e.message.clone(),
-                            fields: e.fields.clone(),
-                        })
-                        .unwrap_or_else(|| PushFailure {
-                            code: "UNKNOWN".into(),
-                            message: "Salesforce reported a failure without an error".into(),
-                            fields: Vec::new(),
-                        });
-                    if result.is_retryable_failure() {
-                        RecordOutcome::Retry {
-                            delay: backoff::delay(record.attempts),
-                            error: failure,
-                        }
-                    } else {
-                        RecordOutcome::Failed(failure)
-                    }
-                }
-            };
-            (record, outcome)
-        })
-        .collect()
-}
-
-fn failure_of(error: &SalesforceError) -> PushFailure {
-    let (code, message) = match error {
-        SalesforceError::Unavailable { code, message, .. }
-        | SalesforceError::Rejected { code, message, .. } => (code.clone(), message.clone()),
-        SalesforceError::LimitExceeded { message } => {
-            ("REQUEST_LIMIT_EXCEEDED".into(), message.clone())
-        }
-        SalesforceError::Network(_) => ("NETWORK_ERROR".into(), error.to_string()),
-        other => ("SLUICE_ERROR".into(), other.to_string()),
-    };
-    PushFailure {
-        code,
-        message,
-        fields: Vec::new(),
     }
 }

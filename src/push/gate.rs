@@ -1,6 +1,6 @@
 //! The call gate: every API call to Salesforce passes here first, so that all dynos together stay
 //! under the per-second cap and the daily budget. The shared state lives in Postgres
-//! (`salesforce_call_seconds`, `salesforce_usage`) and uses the database's clock.
+//! (`salesforce_call_log`, `salesforce_usage`) and uses the database's clock.
 
 use std::time::Duration;
 
@@ -35,7 +35,7 @@ pub struct GateLimits {
 const SLOW_ZONE_PERCENT: i64 = 90;
 
 /// Asks for one call. Checks, in order: a pause set after `REQUEST_LIMIT_EXCEEDED`, the daily
-/// budget, then takes a slot in the current second (all dynos share the count).
+/// budget, then takes a place among the last second's calls (all dynos share the count).
 pub async fn acquire(pool: &PgPool, limits: GateLimits) -> Result<Permit, sqlx::Error> {
     let (used, max, paused_for, observed_secs_ago): (i64, i64, Option<f64>, Option<f64>) =
         sqlx::query_as(
@@ -62,29 +62,36 @@ pub async fn acquire(pool: &PgPool, limits: GateLimits) -> Result<Permit, sqlx::
             per_second = 1;
         }
     }
-    let slot: Option<(i32, f64)> = sqlx::query_as(
-        r#"
-        INSERT INTO salesforce_call_seconds AS c (second, calls)
-        VALUES (date_trunc('second', clock_timestamp()), 1)
-        ON CONFLICT ON CONSTRAINT salesforce_call_seconds_pkey
-            DO UPDATE SET calls = c.calls + 1 WHERE c.calls < $1
-        RETURNING calls, extract(epoch FROM clock_timestamp())::float8
-        "#,
+    take_slot(pool, per_second).await
+}
+
+/// Takes a place among the calls of the last second (a sliding window, all dynos together).
+/// Callers queue on the `salesforce_usage` row lock (a transaction-level lock, which a pooler in
+/// transaction mode keeps) so that the count and the insert are one decision.
+async fn take_slot(pool: &PgPool, per_second: u32) -> Result<Permit, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT 1 FROM salesforce_usage WHERE id FOR UPDATE")
+        .execute(&mut *tx)
+        .await?;
+    // A statement of its own, so that its snapshot sees what the previous lock holder wrote.
+    let (recent, free_in): (i64, Option<f64>) = sqlx::query_as(
+        "SELECT count(*), \
+         extract(epoch FROM min(at) + interval '1 second' - clock_timestamp())::float8 \
+         FROM salesforce_call_log WHERE at > clock_timestamp() - interval '1 second'",
     )
-    .bind(per_second as i32)
-    .fetch_optional(pool)
+    .fetch_one(&mut *tx)
     .await?;
-    match slot {
-        Some(_) => Ok(Permit::Granted),
-        None => {
-            let now: f64 =
-                sqlx::query_scalar("SELECT extract(epoch FROM clock_timestamp())::float8")
-                    .fetch_one(pool)
-                    .await?;
-            let to_next_second = 1.0 - now.fract() + 0.001;
-            Ok(Permit::Wait(Duration::from_secs_f64(to_next_second)))
-        }
-    }
+    let permit = if recent < i64::from(per_second) {
+        sqlx::query("INSERT INTO salesforce_call_log (at) VALUES (clock_timestamp())")
+            .execute(&mut *tx)
+            .await?;
+        Permit::Granted
+    } else {
+        let secs = free_in.unwrap_or(0.0).max(0.0) + 0.001;
+        Permit::Wait(Duration::from_secs_f64(secs))
+    };
+    tx.commit().await?;
+    Ok(permit)
 }
 
 /// Records the org's usage as Salesforce reported it (`Sforce-Limit-Info`), keeping the newest.
@@ -112,9 +119,9 @@ pub async fn pause_until(pool: &PgPool, until: DateTime<Utc>) -> Result<(), sqlx
     Ok(())
 }
 
-/// Drops per-second rows older than an hour; cheap, called now and then.
+/// Drops call records older than a minute; cheap, called now and then.
 pub async fn prune(pool: &PgPool) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM salesforce_call_seconds WHERE second < now() - interval '1 hour'")
+    sqlx::query("DELETE FROM salesforce_call_log WHERE at < now() - interval '1 minute'")
         .execute(pool)
         .await?;
     Ok(())

@@ -1,5 +1,6 @@
 //! The scheduler loop: wakes on `LISTEN sluice_pending` (the staging triggers' notification) or on
-//! a periodic sweep, waits the batch window so that changes share calls, then drains due work.
+//! a periodic sweep, then drains due work. When a batch goes (the window, the maximum lag, a full
+//! batch) is the planner's decision ([`super::plan`]); a gathering batch answers `Wait`.
 //!
 //! Notifications only make the push prompt; correctness never depends on them, so a connection
 //! pooler in transaction mode (which breaks LISTEN) only costs latency: the sweep still runs.
@@ -40,17 +41,10 @@ pub async fn run(pusher: Pusher, shutdown: CancellationToken) {
         {
             tracing::warn!(error = %e, "pruning call counters failed");
         }
-        let notified = tokio::select! {
+        tokio::select! {
             () = shutdown.cancelled() => break,
-            () = tokio::time::sleep(cfg.sweep_interval) => false,
-            received = recv(&mut listener) => received,
-        };
-        if notified {
-            // Let the changes that come with this one share its call.
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(cfg.batch_window) => {}
-            }
+            () = tokio::time::sleep(cfg.sweep_interval) => {}
+            _ = recv(&mut listener) => {}
         }
     }
     tracing::info!(owner = pusher.owner(), "push scheduler stopped");
@@ -63,7 +57,10 @@ async fn drain(pusher: &Pusher, shutdown: &CancellationToken) {
             Ok(Outcome::Idle) => return,
             Ok(Outcome::Pushed { .. }) => {}
             Ok(Outcome::Wait(wait)) => {
-                tracing::debug!(wait_ms = wait.as_millis() as u64, "call gate: waiting");
+                tracing::debug!(
+                    wait_ms = wait.as_millis() as u64,
+                    "waiting: call gate or gathering batch"
+                );
                 tokio::select! {
                     () = shutdown.cancelled() => return,
                     () = tokio::time::sleep(wait) => {}
@@ -74,6 +71,17 @@ async fn drain(pusher: &Pusher, shutdown: &CancellationToken) {
                 tokio::select! {
                     () = shutdown.cancelled() => return,
                     () = tokio::time::sleep(ERROR_PAUSE) => {}
+                }
+                // The batch may have been claimed, or pushed, without its outcome written (the
+                // database went away mid-way): give it back now rather than after the lease. This
+                // scheduler pushes one batch at a time, so nothing else of its owner is in flight;
+                // a repeat is an upsert by external id, harmless.
+                match release_all(pusher).await {
+                    Ok(0) => {}
+                    Ok(released) => tracing::warn!(released, "gave back a batch cut short"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "giving back a batch failed; its lease will expire")
+                    }
                 }
             }
         }

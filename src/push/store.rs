@@ -1,4 +1,5 @@
-//! The push engine's queries on `staging_records`: claim due rows under a lease, write outcomes back.
+//! The push engine's queries on `staging_records`: look at due work, claim it under a lease,
+//! extend or give back the lease. Outcomes are written in [`super::outcomes`].
 //!
 //! Correctness across dynos rests on row locks and leases only (no advisory locks, no reliance
 //! on LISTEN/NOTIFY): a claim takes due rows with `FOR UPDATE SKIP LOCKED` and leases them to one
@@ -9,6 +10,10 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use sqlx::PgPool;
 
+pub use super::outcomes::{PushFailure, RecordOutcome, record_outcomes};
+use super::plan::{DueGroup, Operation};
+use crate::salesforce::MAX_COLLECTION_RECORDS;
+
 /// A row claimed for one push.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedRecord {
@@ -18,43 +23,33 @@ pub struct ClaimedRecord {
     pub fields: Map<String, Value>,
     pub version: i64,
     pub attempts: i32,
+    /// Set once Salesforce has the record; a deletion needs it.
+    pub salesforce_id: Option<String>,
 }
 
-/// What to write back for one pushed row.
-#[derive(Debug, Clone)]
-pub enum RecordOutcome {
-    /// Salesforce has the pushed version.
-    Synced { salesforce_id: String },
-    /// Try again after `delay` (transient error); parked as failed after the last attempt.
-    Retry { delay: Duration, error: PushFailure },
-    /// Salesforce refused this version; kept until the data changes or someone retries it.
-    Failed(PushFailure),
-}
+/// Rows a scheduler may take now: pending and due, or leased by a scheduler that died.
+const DUE: &str = "origin = 'hub' \
+     AND (   (sync_status = 'pending' AND next_attempt_at <= now()) \
+          OR (sync_status = 'in_flight' AND lease_expires_at < now()))";
 
-/// Salesforce's own error for a record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PushFailure {
-    pub code: String,
-    pub message: String,
-    pub fields: Vec<String>,
-}
-
-/// Leases up to `limit` due rows of `object` to `owner`, oldest change first. Rows whose lease
-/// expired (their scheduler died) are due again.
+/// Leases up to `limit` due rows of `object` and `operation` to `owner`, oldest change first.
+/// Rows whose lease expired (their scheduler died) are due again. Rows changed less than
+/// `settle` ago are left for a later batch: more changes may be coming for them.
 pub async fn claim(
     pool: &PgPool,
     object: &str,
+    operation: Operation,
     owner: &str,
     limit: i64,
     lease: Duration,
+    settle: Duration,
 ) -> Result<Vec<ClaimedRecord>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         r#"
         WITH due AS (
             SELECT id FROM staging_records
-            WHERE object = $1 AND operation = 'upsert' AND origin = 'hub'
-              AND (   (sync_status = 'pending' AND next_attempt_at <= now())
-                   OR (sync_status = 'in_flight' AND lease_expires_at < now()))
+            WHERE object = $1 AND operation = $5 AND {DUE}
+              AND (updated_at <= now() - make_interval(secs => $6) OR sync_status = 'in_flight')
             ORDER BY next_attempt_at, id
             LIMIT $2
             FOR UPDATE SKIP LOCKED
@@ -63,94 +58,79 @@ pub async fn claim(
         SET sync_status = 'in_flight', lease_owner = $3,
             lease_expires_at = now() + make_interval(secs => $4), attempts = s.attempts + 1
         FROM due WHERE s.id = due.id
-        RETURNING s.id, s.external_id, s.fields, s.version, s.attempts
-        "#,
-    )
+        RETURNING s.id, s.external_id, s.fields, s.version, s.attempts, s.salesforce_id
+        "#
+    ))
     .bind(object)
     .bind(limit)
     .bind(owner)
     .bind(lease.as_secs_f64())
+    .bind(operation.as_str())
+    .bind(settle.as_secs_f64())
     .fetch_all(pool)
     .await
 }
 
-/// Writes the outcome of a push, for rows still leased to `owner`, in one statement. A row that
-/// changed while in flight goes back to pending so its newer version is pushed too.
-pub async fn record_outcomes(
+/// Due work per object and operation, with the age of its oldest and newest change and of the
+/// newest change in its next batch: what the planner decides on.
+pub async fn due_groups(pool: &PgPool) -> Result<Vec<DueGroup>, sqlx::Error> {
+    let rows: Vec<(String, String, i64, f64, f64, f64)> = sqlx::query_as(&format!(
+        r#"
+        WITH due AS (
+            SELECT object, operation, updated_at,
+                   row_number() OVER (PARTITION BY object, operation
+                                      ORDER BY next_attempt_at, id) AS rank
+            FROM staging_records WHERE {DUE}
+        )
+        SELECT object, operation, count(*),
+               extract(epoch FROM now() - min(updated_at))::float8,
+               extract(epoch FROM now() - max(updated_at))::float8,
+               extract(epoch FROM now() - max(updated_at) FILTER (WHERE rank <= $1))::float8
+        FROM due GROUP BY 1, 2
+        "#
+    ))
+    .bind(MAX_COLLECTION_RECORDS as i64)
+    .fetch_all(pool)
+    .await?;
+    let secs = |s: f64| Duration::from_secs_f64(s.max(0.0));
+    Ok(rows
+        .into_iter()
+        .filter_map(|(object, operation, count, oldest, newest, batch_newest)| {
+            Some(DueGroup {
+                operation: Operation::parse(&operation)?,
+                object,
+                count: count as u64,
+                oldest: secs(oldest),
+                newest: secs(newest),
+                batch_newest: secs(batch_newest),
+            })
+        })
+        .collect())
+}
+
+/// Objects with due work (any operation).
+pub async fn objects_with_due_work(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT DISTINCT object FROM staging_records WHERE {DUE}"
+    ))
+    .fetch_all(pool)
+    .await
+}
+
+/// Keeps rows leased to `owner` for `lease` more (a Bulk job still running).
+pub async fn extend_lease(
     pool: &PgPool,
     owner: &str,
-    max_attempts: i32,
-    pushed: &[(ClaimedRecord, RecordOutcome)],
+    ids: &[i64],
+    lease: Duration,
 ) -> Result<u64, sqlx::Error> {
-    let mut ids = Vec::with_capacity(pushed.len());
-    let mut versions = Vec::with_capacity(pushed.len());
-    let mut kinds = Vec::with_capacity(pushed.len());
-    let mut sf_ids: Vec<Option<String>> = Vec::with_capacity(pushed.len());
-    let mut codes: Vec<Option<String>> = Vec::with_capacity(pushed.len());
-    let mut messages: Vec<Option<String>> = Vec::with_capacity(pushed.len());
-    let mut error_fields: Vec<Value> = Vec::with_capacity(pushed.len());
-    let mut pushed_fields = Vec::with_capacity(pushed.len());
-    let mut delays = Vec::with_capacity(pushed.len());
-    for (record, outcome) in pushed {
-        ids.push(record.id);
-        versions.push(record.version);
-        pushed_fields.push(Value::Object(record.fields.clone()));
-        let (kind, sf_id, failure, delay) = match outcome {
-            RecordOutcome::Synced { salesforce_id } => {
-                ("synced", Some(salesforce_id.clone()), None, 0.0)
-            }
-            RecordOutcome::Retry { delay, error } => {
-                ("retry", None, Some(error), delay.as_secs_f64())
-            }
-            RecordOutcome::Failed(error) => ("failed", None, Some(error), 0.0),
-        };
-        kinds.push(kind);
-        sf_ids.push(sf_id);
-        codes.push(failure.map(|f| f.code.clone()));
-        messages.push(failure.map(|f| f.message.clone()));
-        error_fields.push(Value::from(
-            failure.map(|f| f.fields.clone()).unwrap_or_default(),
-        ));
-        delays.push(delay);
-    }
     let result = sqlx::query(
-        r#"
-        UPDATE staging_records s SET
-            sync_status = CASE
-                WHEN o.kind = 'synced' AND (s.version = o.version OR s.fields = o.pushed_fields) THEN 'synced'
-                WHEN o.kind = 'failed' AND s.version = o.version THEN 'failed'
-                WHEN o.kind = 'retry' AND s.version = o.version AND s.attempts >= $10 THEN 'failed'
-                ELSE 'pending' END,
-            salesforce_id = COALESCE(o.salesforce_id, s.salesforce_id),
-            synced_version = CASE WHEN o.kind = 'synced' THEN o.version ELSE s.synced_version END,
-            synced_fields = CASE WHEN o.kind = 'synced' THEN o.pushed_fields ELSE s.synced_fields END,
-            synced_at = CASE WHEN o.kind = 'synced' THEN now() ELSE s.synced_at END,
-            attempts = CASE WHEN o.kind = 'synced' OR s.version <> o.version THEN 0 ELSE s.attempts END,
-            next_attempt_at = CASE WHEN o.kind = 'retry' AND s.version = o.version
-                THEN now() + make_interval(secs => o.delay) ELSE now() END,
-            last_error_code = CASE WHEN s.version = o.version THEN o.code END,
-            last_error_message = CASE WHEN s.version = o.version THEN o.message END,
-            last_error_fields = CASE WHEN s.version = o.version AND o.code IS NOT NULL
-                THEN ARRAY(SELECT jsonb_array_elements_text(o.error_fields)) END,
-            lease_owner = NULL,
-            lease_expires_at = NULL
-        FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
-                    $7::jsonb[], $8::jsonb[], $9::float8[])
-             AS o(id, version, kind, salesforce_id, code, message, error_fields, pushed_fields, delay)
-        WHERE s.id = o.id AND s.lease_owner = $11 AND s.sync_status = 'in_flight'
-        "#,
+        "UPDATE staging_records SET lease_expires_at = now() + make_interval(secs => $3) \
+         WHERE id = ANY($1) AND lease_owner = $2 AND sync_status = 'in_flight'",
     )
-    .bind(&ids)
-    .bind(&versions)
-    .bind(&kinds)
-    .bind(&sf_ids)
-    .bind(&codes)
-    .bind(&messages)
-    .bind(&error_fields)
-    .bind(&pushed_fields)
-    .bind(&delays)
-    .bind(max_attempts)
+    .bind(ids)
     .bind(owner)
+    .bind(lease.as_secs_f64())
     .execute(pool)
     .await?;
     Ok(result.rows_affected())
@@ -179,20 +159,6 @@ pub async fn release(
     .execute(pool)
     .await?;
     Ok(result.rows_affected())
-}
-
-/// Objects with due work, for the scheduler's choice of what to push next.
-pub async fn objects_with_due_work(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        r#"
-        SELECT DISTINCT object FROM staging_records
-        WHERE operation = 'upsert' AND origin = 'hub'
-          AND (   (sync_status = 'pending' AND next_attempt_at <= now())
-               OR (sync_status = 'in_flight' AND lease_expires_at < now()))
-        "#,
-    )
-    .fetch_all(pool)
-    .await
 }
 
 /// Gives back every row leased to `owner`, due at once.

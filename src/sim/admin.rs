@@ -14,6 +14,7 @@ use super::{Simulator, schema};
 pub fn routes() -> Router<Simulator> {
     Router::new()
         .route("/__sim/records/{object}", get(get_records))
+        .route("/__sim/arrivals/{object}", get(get_arrivals))
         .route("/__sim/stats", get(get_stats))
         .route("/__sim/expire-tokens", post(post_expire_tokens))
         .route("/__sim/usage", post(post_usage))
@@ -30,6 +31,41 @@ async fn get_records(State(sim): State<Simulator>, Path(object): Path<String>) -
             .into_response();
     }
     Json(sim.records(&object)).into_response()
+}
+
+/// When each live record of `object` was created and last written, in unix milliseconds, by
+/// its external id: what a lag benchmark needs, without every record's fields.
+async fn get_arrivals(State(sim): State<Simulator>, Path(object): Path<String>) -> Response {
+    let Some(obj) = schema::object(&object) else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "unknown object"})),
+        )
+            .into_response();
+    };
+    let Some(field) = obj.fields.iter().find(|f| f.external_id) else {
+        return Json(json!({})).into_response();
+    };
+    let millis = |record: &serde_json::Map<String, serde_json::Value>, name: &str| {
+        record
+            .get(name)
+            .and_then(|v| v.as_str())
+            .and_then(|s| chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.3f%z").ok())
+            .map(|t| t.timestamp_millis())
+    };
+    let arrivals: serde_json::Map<String, serde_json::Value> = sim
+        .records(obj.name)
+        .iter()
+        .filter_map(|r| {
+            let ext = r.get(field.name)?.as_str()?.to_string();
+            let times = json!({
+                "created_ms": millis(r, "CreatedDate"),
+                "modified_ms": millis(r, "LastModifiedDate"),
+            });
+            Some((ext, times))
+        })
+        .collect();
+    Json(arrivals).into_response()
 }
 
 async fn get_stats(State(sim): State<Simulator>) -> Response {

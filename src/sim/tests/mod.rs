@@ -1,5 +1,6 @@
 //! Test helpers: sign JWTs with the dev key and drive the router in-process.
 
+mod arrivals;
 mod auth;
 mod bulk;
 mod collections;

@@ -1,0 +1,251 @@
+//! A backlog goes through Bulk API 2.0; deletions remove records in Salesforce.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sluice::sim::FaultConfig;
+use sqlx::PgPool;
+
+use crate::helpers::{TestHub, config, contacts, count_rows, pusher_for};
+use crate::push_support::settle;
+
+const BULK: &[(&str, &str)] = &[
+    ("PUSH_BULK_THRESHOLD", "300"),
+    ("PUSH_BULK_MAX_RECORDS", "1000"),
+    ("PUSH_BATCH_WINDOW_MS", "0"),
+];
+
+#[sqlx::test]
+async fn a_backlog_goes_as_one_bulk_job_and_each_outcome_comes_back(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    let pusher = pusher_for(&hub.pool, &config(&hub.sim.url, BULK), "test");
+    hub.post_records(
+        "Account",
+        &json!([{"External_Id__c": "A-1", "Name": "Acme"}]),
+    )
+    .await;
+    settle(
+        std::slice::from_ref(&pusher),
+        &hub.pool,
+        Duration::from_secs(10),
+    )
+    .await;
+
+    let mut body = contacts("K", 500);
+    let rows = body.as_array_mut().unwrap();
+    rows[1]["Account"] = json!({"External_Id__c": "A-1"});
+    rows[2]["Account"] = json!({"External_Id__c": "A-404"});
+    rows[3]["LastName"] = json!("Quote \"and\", comma\nnewline");
+    assert_eq!(hub.post_records("Contact", &body).await.status(), 202);
+    hub.sim.sim.set_faults(FaultConfig {
+        lock_external_ids: vec!["K-4".into()],
+        ..FaultConfig::default()
+    });
+    let calls_before = hub.sim.sim.api_calls();
+    settle(&[pusher], &hub.pool, Duration::from_secs(30)).await;
+
+    let by_kind = hub.sim.sim.calls_by_kind();
+    assert_eq!(by_kind.get("bulk_create_job"), Some(&1), "{by_kind:?}");
+    assert_eq!(by_kind.get("bulk_upload"), Some(&1));
+    assert_eq!(by_kind.get("bulk_failed_results"), Some(&1));
+    assert_eq!(
+        by_kind.get("bulk_unprocessed_records"),
+        None,
+        "the job completed"
+    );
+    // The locked record goes again, alone, through a collections call.
+    assert_eq!(by_kind.get("collections_upsert"), Some(&2), "{by_kind:?}");
+    let spent = hub.sim.sim.api_calls() - calls_before;
+    assert!(spent <= 9, "{spent} calls: {by_kind:?}");
+
+    assert_eq!(
+        count_rows(&hub.pool, "object = 'Contact' AND sync_status = 'synced'").await,
+        499
+    );
+    let (status, code): (String, String) = sqlx::query_as(
+        "SELECT sync_status, last_error_code FROM staging_records WHERE external_id = 'K-2'",
+    )
+    .fetch_one(&hub.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), code.as_str()),
+        ("failed", "INVALID_FIELD")
+    );
+
+    let with_parent = hub
+        .sim
+        .sim
+        .record_by_external_id("Contact", "External_Id__c", "K-1")
+        .unwrap();
+    let account = hub
+        .sim
+        .sim
+        .record_by_external_id("Account", "External_Id__c", "A-1")
+        .unwrap();
+    assert_eq!(with_parent["AccountId"], account["Id"]);
+    let quoted = hub
+        .sim
+        .sim
+        .record_by_external_id("Contact", "External_Id__c", "K-3")
+        .unwrap();
+    let staged: String = sqlx::query_scalar(
+        "SELECT fields->>'LastName' FROM staging_records WHERE external_id = 'K-3'",
+    )
+    .fetch_one(&hub.pool)
+    .await
+    .unwrap();
+    assert!(staged.starts_with("Quote \"and\", comma"), "{staged}");
+    assert_eq!(
+        quoted["LastName"],
+        json!(staged),
+        "quotes and commas survive the CSV"
+    );
+    let staged_id: String =
+        sqlx::query_scalar("SELECT salesforce_id FROM staging_records WHERE external_id = 'K-3'")
+            .fetch_one(&hub.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        quoted["Id"],
+        json!(staged_id),
+        "results correlated by external id"
+    );
+
+    let jobs = sluice::push::jobs::recent(&hub.pool, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(
+        (
+            jobs[0].state.as_str(),
+            jobs[0].records,
+            jobs[0].succeeded,
+            jobs[0].failed
+        ),
+        ("JobComplete", 500, Some(498), Some(2))
+    );
+    assert!(jobs[0].finished_at.is_some());
+}
+
+async fn delete(hub: &TestHub, object: &str, external_id: &str) -> reqwest::Response {
+    hub.http
+        .delete(format!(
+            "{}/v1/objects/{object}/records/{external_id}",
+            hub.url
+        ))
+        .bearer_auth(&hub.token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn a_staged_deletion_removes_the_record_in_salesforce(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    let pusher = hub.pusher("test");
+    hub.post_records("Contact", &contacts("D", 3)).await;
+    settle(
+        std::slice::from_ref(&pusher),
+        &hub.pool,
+        Duration::from_secs(10),
+    )
+    .await;
+    hub.post_records(
+        "Contact",
+        &json!([{"External_Id__c": "N-1", "LastName": "Never sent"}]),
+    )
+    .await;
+
+    let answer = delete(&hub, "Contact", "D-1").await;
+    assert_eq!(answer.status(), 202);
+    let staged: Value = answer.json().await.unwrap();
+    assert_eq!(staged["sync_status"], "pending");
+    assert_eq!(delete(&hub, "Contact", "N-1").await.status(), 202);
+    let missing = delete(&hub, "Contact", "nobody").await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        missing.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert_eq!(delete(&hub, "Nope__c", "D-1").await.status(), 404);
+
+    let calls = hub.sim.sim.api_calls();
+    settle(
+        std::slice::from_ref(&pusher),
+        &hub.pool,
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(
+        hub.sim.sim.api_calls() - calls,
+        1,
+        "one delete call; N-1 never reached Salesforce"
+    );
+    assert_eq!(
+        hub.sim.sim.calls_by_kind().get("collections_delete"),
+        Some(&1)
+    );
+    let left: Vec<Value> = hub
+        .sim
+        .sim
+        .records("Contact")
+        .into_iter()
+        .map(|r| r["External_Id__c"].clone())
+        .collect();
+    assert_eq!(left, [json!("D-0"), json!("D-2")]);
+    let record: Value = hub
+        .get("/v1/objects/Contact/records/D-1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(record["sync_status"], "deleted");
+    assert_eq!(record["salesforce_id"], Value::Null);
+    assert_eq!(count_rows(&hub.pool, "sync_status = 'deleted'").await, 2);
+
+    // Sent again, the record is created again.
+    hub.post_records(
+        "Contact",
+        &json!([{"External_Id__c": "D-1", "LastName": "Back"}]),
+    )
+    .await;
+    settle(&[pusher], &hub.pool, Duration::from_secs(10)).await;
+    let back = hub
+        .sim
+        .sim
+        .record_by_external_id("Contact", "External_Id__c", "D-1")
+        .expect("created again");
+    assert_eq!(back["LastName"], json!("Back"));
+}
+
+#[sqlx::test]
+async fn many_deletions_go_as_one_bulk_delete_job(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    let pusher = pusher_for(&hub.pool, &config(&hub.sim.url, BULK), "test");
+    hub.post_records("Contact", &contacts("M", 400)).await;
+    settle(
+        std::slice::from_ref(&pusher),
+        &hub.pool,
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(hub.sim.sim.records("Contact").len(), 400);
+    let staged =
+        sqlx::query("UPDATE staging_records SET operation = 'delete' WHERE external_id <> 'M-0'")
+            .execute(&hub.pool)
+            .await
+            .unwrap();
+    assert_eq!(staged.rows_affected(), 399);
+    settle(&[pusher], &hub.pool, Duration::from_secs(20)).await;
+    let by_kind = hub.sim.sim.calls_by_kind();
+    assert_eq!(by_kind.get("bulk_create_job"), Some(&2), "{by_kind:?}");
+    assert_eq!(by_kind.get("collections_delete"), None);
+    assert_eq!(hub.sim.sim.records("Contact").len(), 1);
+    assert_eq!(
+        count_rows(
+            &hub.pool,
+            "sync_status = 'deleted' AND salesforce_id IS NULL"
+        )
+        .await,
+        399
+    );
+}
