@@ -25,6 +25,21 @@ pub enum Command {
     SimulateSalesforce(SimulateArgs),
     /// Mint a short-lived HS256 token for a caller of the hub API (for local runs and scripts).
     Token(TokenArgs),
+    /// Check the senders' mappings: the files parse, and, when SALESFORCE_* is set, every mapped
+    /// field exists in the org's describe and can be written. Exits 1 on any problem.
+    Mappings(MappingsArgs),
+    /// Print the hub's figures: records by object and sync status, lag, the daily API budget and
+    /// recent failures (what the status page at /admin shows). Reads DATABASE_URL only.
+    Status(crate::ops::StatusArgs),
+    /// Re-queue failed records, e.g. after fixing a validation rule in Salesforce. Reads
+    /// DATABASE_URL only.
+    Retry(crate::ops::FailureArgs),
+    /// Give up on failed records; they stay in the table as `discarded` with their error, and a
+    /// new change of the record queues it again. Reads DATABASE_URL only.
+    Discard(crate::ops::FailureArgs),
+    /// Push again the records of one object first received in a time range (e.g. after a
+    /// sandbox refresh or a restore in Salesforce). Reads DATABASE_URL only.
+    Replay(crate::ops::ReplayArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -72,4 +87,21 @@ pub struct TokenArgs {
     /// Lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     pub ttl_secs: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MappingsArgs {
+    #[command(subcommand)]
+    pub command: MappingsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MappingsCommand {
+    /// Load every mapping file and check it (against Salesforce's describe when SALESFORCE_* is
+    /// configured: one describe call per object).
+    Check {
+        /// Folder of the mapping files.
+        #[arg(long, env = "SLUICE_MAPPINGS_DIR", default_value = "mappings")]
+        dir: PathBuf,
+    },
 }

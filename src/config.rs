@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::auth::AuthConfig;
+use crate::normalize::MappingSet;
 use crate::objects::Catalog;
 use crate::salesforce::{ApiVersion, SalesforceConfig};
 
@@ -45,8 +46,21 @@ pub struct DatabaseConfig {
 /// Settings of the push scheduler and of the Salesforce call budget.
 #[derive(Debug, Clone)]
 pub struct PushConfig {
-    /// How long a change waits for others to share its API call.
+    /// How long a change waits for others to share its API call (a quiet period: the batch goes
+    /// when no change arrived for this long, or when it is full).
     pub batch_window: Duration,
+    /// The longest a change waits for its batch, even while changes keep arriving.
+    pub max_lag: Duration,
+    /// Due records of one object and operation from which a Bulk API 2.0 job replaces
+    /// sObject Collections calls.
+    pub bulk_threshold: u32,
+    /// Records in one Bulk API 2.0 job.
+    pub bulk_max_records: u32,
+    /// Calls to Salesforce in progress at once, for every dyno together.
+    pub max_concurrent_calls: u32,
+    /// Timeout of one Salesforce call (`SALESFORCE_TIMEOUT_SECS`): a concurrency permit outlives
+    /// it a little, so that a dead process's permit comes back.
+    pub call_timeout: Duration,
     /// How often the scheduler looks for due work even without a notification.
     pub sweep_interval: Duration,
     /// How long a claimed batch stays leased to one scheduler before another may reclaim it.
@@ -71,23 +85,63 @@ pub struct Config {
     pub salesforce: SalesforceConfig,
     pub auth: AuthConfig,
     pub push: PushConfig,
+    /// The senders' mappings (`SLUICE_MAPPINGS_DIR`), checked at load.
+    pub mappings: std::sync::Arc<MappingSet>,
+    /// The objects the mappings write, with their external id fields, parents first.
     pub catalog: Catalog,
+    /// How long a Salesforce describe is trusted before it is read again.
+    pub describe_max_age: Duration,
     pub max_body_bytes: usize,
+    /// Largest NDJSON stream accepted in one request.
+    pub max_stream_bytes: usize,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
     pub log_format: LogFormat,
+    /// Put record fields in debug log lines (`SLUICE_LOG_PAYLOADS`); off, since they hold personal data.
+    pub log_payloads: bool,
+    pub rate_limit: RateLimitConfig,
+    /// Browser origins allowed to call the API (CORS); empty turns CORS off.
+    pub cors_origins: Vec<String>,
+}
+
+/// Requests per caller (`issuer|subject`), per process: each dyno counts on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// Sustained requests per second.
+    pub per_second: u32,
+    /// Requests a caller may send at once before the sustained rate applies.
+    pub burst: u32,
 }
 
 /// Reads variables from a map, so tests need not touch the process environment.
-pub struct Env(HashMap<String, String>);
+pub struct Env {
+    vars: HashMap<String, String>,
+    /// Every name looked up, so a test can hold the README and app.json to the code.
+    asked: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
 
 impl Env {
     pub fn from_process() -> Self {
-        Self(std::env::vars().collect())
+        Self::new(std::env::vars().collect())
+    }
+
+    fn new(vars: HashMap<String, String>) -> Self {
+        Self {
+            vars,
+            asked: Default::default(),
+        }
+    }
+
+    /// The names of the variables read so far.
+    pub fn names_read(&self) -> Vec<String> {
+        self.asked
+            .lock()
+            .map(|names| names.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        Self(
+        Self::new(
             pairs
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -96,7 +150,13 @@ impl Env {
     }
 
     fn raw(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+        if let Ok(mut asked) = self.asked.lock() {
+            asked.insert(name.to_owned());
+        }
+        self.vars
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
     }
 
     pub fn required(&self, name: &'static str) -> Result<&str, ConfigError> {
@@ -138,14 +198,25 @@ impl Env {
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let (mappings, catalog) = mappings_from_env(env)?;
         Ok(Self {
             port: env.parse_or("PORT", 8080)?,
             database: DatabaseConfig::from_env(env)?,
             salesforce: salesforce_from_env(env)?,
             auth: auth_from_env(env)?,
             push: PushConfig::from_env(env)?,
-            catalog: catalog_from_env(env)?,
+            mappings: mappings.clone(),
+            catalog,
+            describe_max_age: Duration::from_secs(
+                3600 * Env::in_range(
+                    "SLUICE_DESCRIBE_MAX_AGE_HOURS",
+                    env.parse_or("SLUICE_DESCRIBE_MAX_AGE_HOURS", 24u64)?,
+                    1,
+                    24 * 30,
+                )?,
+            ),
             max_body_bytes: env.parse_or("SLUICE_MAX_BODY_BYTES", 10 * 1024 * 1024)?,
+            max_stream_bytes: env.parse_or("SLUICE_MAX_STREAM_BYTES", 1024 * 1024 * 1024)?,
             request_timeout: Duration::from_secs(Env::in_range(
                 "SLUICE_REQUEST_TIMEOUT_SECS",
                 env.parse_or("SLUICE_REQUEST_TIMEOUT_SECS", 25)?,
@@ -159,6 +230,30 @@ impl Config {
                 28,
             )?),
             log_format: log_format_from_env(env)?,
+            log_payloads: env.parse_or("SLUICE_LOG_PAYLOADS", false)?,
+            rate_limit: RateLimitConfig {
+                per_second: Env::in_range(
+                    "SLUICE_RATE_LIMIT_PER_SECOND",
+                    env.parse_or("SLUICE_RATE_LIMIT_PER_SECOND", 10)?,
+                    1,
+                    100_000,
+                )?,
+                burst: Env::in_range(
+                    "SLUICE_RATE_LIMIT_BURST",
+                    env.parse_or("SLUICE_RATE_LIMIT_BURST", 50)?,
+                    1,
+                    100_000,
+                )?,
+            },
+            cors_origins: match env.raw("SLUICE_CORS_ORIGINS") {
+                None => Vec::new(),
+                Some(list) => crate::http::parse_cors_origins(list).map_err(|reason| {
+                    ConfigError::Invalid {
+                        name: "SLUICE_CORS_ORIGINS",
+                        reason,
+                    }
+                })?,
+            },
         })
     }
 }
@@ -194,6 +289,26 @@ impl PushConfig {
         let calls = env.parse_or("SALESFORCE_MAX_CALLS_PER_SECOND", 5u32)?;
         Ok(Self {
             batch_window: env.millis_or("PUSH_BATCH_WINDOW_MS", 200)?,
+            max_lag: env.millis_or("PUSH_MAX_LAG_MS", 1000)?,
+            bulk_threshold: Env::in_range(
+                "PUSH_BULK_THRESHOLD",
+                env.parse_or("PUSH_BULK_THRESHOLD", 2000)?,
+                1,
+                u32::MAX,
+            )?,
+            bulk_max_records: Env::in_range(
+                "PUSH_BULK_MAX_RECORDS",
+                env.parse_or("PUSH_BULK_MAX_RECORDS", 50_000)?,
+                1,
+                150_000,
+            )?,
+            max_concurrent_calls: Env::in_range(
+                "SALESFORCE_MAX_CONCURRENT_CALLS",
+                env.parse_or("SALESFORCE_MAX_CONCURRENT_CALLS", 5)?,
+                1,
+                100,
+            )?,
+            call_timeout: Duration::from_secs(env.parse_or("SALESFORCE_TIMEOUT_SECS", 60)?),
             sweep_interval: env.millis_or("PUSH_SWEEP_INTERVAL_MS", 2000)?,
             lease: Duration::from_secs(env.parse_or("PUSH_LEASE_SECS", 120)?),
             max_attempts: Env::in_range(
@@ -215,7 +330,8 @@ impl PushConfig {
     }
 }
 
-fn salesforce_from_env(env: &Env) -> Result<SalesforceConfig, ConfigError> {
+/// The `SALESFORCE_*` settings alone, for commands that only talk to Salesforce.
+pub fn salesforce_from_env(env: &Env) -> Result<SalesforceConfig, ConfigError> {
     let login_url: Url = env.parse_or(
         "SALESFORCE_LOGIN_URL",
         Url::parse("https://login.salesforce.com").expect("constant URL"),
@@ -260,14 +376,18 @@ fn auth_from_env(env: &Env) -> Result<AuthConfig, ConfigError> {
     })
 }
 
-fn catalog_from_env(env: &Env) -> Result<Catalog, ConfigError> {
-    match env.raw("SLUICE_OBJECTS") {
-        None => Ok(Catalog::default_set()),
-        Some(json) => Catalog::from_json(json).map_err(|e| ConfigError::Invalid {
-            name: "SLUICE_OBJECTS",
-            reason: e.to_string(),
-        }),
-    }
+/// Loads `SLUICE_MAPPINGS_DIR` (default `mappings`, relative to the working directory, which is
+/// the app's root on Heroku) and derives the object catalog from it.
+pub fn mappings_from_env(env: &Env) -> Result<(std::sync::Arc<MappingSet>, Catalog), ConfigError> {
+    let dir = env.raw("SLUICE_MAPPINGS_DIR").unwrap_or("mappings");
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: "SLUICE_MAPPINGS_DIR",
+        reason,
+    };
+    let mappings = MappingSet::load_dir(std::path::Path::new(dir))
+        .map_err(|e| invalid(format!("{dir}: {e}")))?;
+    let catalog = Catalog::from_mappings(&mappings).map_err(|e| invalid(format!("{dir}: {e}")))?;
+    Ok((std::sync::Arc::new(mappings), catalog))
 }
 
 fn log_format_from_env(env: &Env) -> Result<LogFormat, ConfigError> {

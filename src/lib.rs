@@ -5,17 +5,23 @@
 //! through a typed client ([`salesforce`]). [`sim`] is a Salesforce simulator for tests and local
 //! runs. [`serve`] wires it together; [`http`] is the API and its OpenAPI document.
 
+pub mod apex;
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod describe;
 pub mod failures;
 pub mod http;
 pub mod ingest;
+pub mod normalize;
 pub mod objects;
+pub mod observe;
+pub mod ops;
 pub mod push;
 pub mod salesforce;
 pub mod serve;
 pub mod sim;
 pub mod staging;
+pub mod status_page;
 pub mod telemetry;

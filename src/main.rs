@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
-use sluice::cli::{Cli, Command, SimulateArgs, TokenArgs};
+use sluice::cli::{Cli, Command, MappingsCommand, SimulateArgs, TokenArgs};
 use sluice::config::{Config, DatabaseConfig, Env};
 use sluice::{db, serve, sim, telemetry};
 
@@ -26,13 +26,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             let cfg = Config::from_env(&Env::from_process())?;
+            sluice::observe::set_log_payloads(cfg.log_payloads);
             let listener = tokio::net::TcpListener::bind(("0.0.0.0", cfg.port))
                 .await
                 .with_context(|| format!("cannot listen on port {} (PORT)", cfg.port))?;
             let pool = db::connect(&cfg.database).await?;
             let shutdown = CancellationToken::new();
             serve::cancel_on_signal(shutdown.clone());
-            serve::run(cfg, pool, listener, shutdown).await
+            let result = serve::run(cfg, pool.clone(), listener, shutdown).await;
+            pool.close().await;
+            result
         }
         Command::Migrate => {
             let cfg = DatabaseConfig::from_env(&Env::from_process())?;
@@ -46,7 +49,43 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("{}", mint(&args)?);
             Ok(())
         }
+        Command::Mappings(args) => match args.command {
+            MappingsCommand::Check { dir } => {
+                let report = sluice::normalize::command::check(&dir, &Env::from_process()).await?;
+                print!("{report}");
+                Ok(())
+            }
+        },
+        Command::Status(args) => {
+            let text = sluice::ops::status_text(&ops_pool().await?, args.failures).await?;
+            print!("{text}");
+            Ok(())
+        }
+        Command::Retry(args) => {
+            let n = sluice::ops::retry(&ops_pool().await?, &args).await?;
+            println!("re-queued {n} failed record(s)");
+            Ok(())
+        }
+        Command::Discard(args) => {
+            let n = sluice::ops::discard(&ops_pool().await?, &args).await?;
+            println!("discarded {n} failed record(s)");
+            Ok(())
+        }
+        Command::Replay(args) => {
+            let n = sluice::ops::replay(&ops_pool().await?, &args).await?;
+            println!(
+                "re-queued {n} {} record(s) received in [{}, {})",
+                args.object, args.from, args.to
+            );
+            Ok(())
+        }
     }
+}
+
+/// The pool of an operator command: DATABASE_URL (and its pool and TLS settings) only.
+async fn ops_pool() -> anyhow::Result<sqlx::PgPool> {
+    let cfg = DatabaseConfig::from_env(&Env::from_process())?;
+    db::connect(&cfg).await
 }
 
 async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {

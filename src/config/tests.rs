@@ -61,7 +61,8 @@ fn malformed_values_are_named() {
         ("SALESFORCE_MAX_CALLS_PER_SECOND", "0"),
         ("SALESFORCE_DAILY_BUDGET_PERCENT", "101"),
         ("SLUICE_SHUTDOWN_GRACE_SECS", "40"),
-        ("SLUICE_OBJECTS", "[]"),
+        ("SLUICE_MAPPINGS_DIR", "/nonexistent"),
+        ("SLUICE_DESCRIBE_MAX_AGE_HOURS", "0"),
         ("LOG_FORMAT", "xml"),
         ("PUSH_ENABLED", "maybe"),
     ];
@@ -94,4 +95,32 @@ fn debug_output_shows_no_secret() {
     assert!(!shown.contains("PRIVATE KEY"), "{shown}");
     assert!(!shown.contains("0123456789abcdef"), "{shown}");
     assert!(!shown.contains("postgres://localhost"), "{shown}");
+}
+
+/// Every variable the code reads is documented where users look: the README's configuration
+/// table, `.env.example`, and `app.json` (but `PORT` and `DATABASE_URL`, which Heroku sets).
+#[test]
+fn every_variable_read_is_in_the_readme_env_example_and_app_json() {
+    let env = Env::from_pairs(base());
+    Config::from_env(&env).expect("valid");
+    let names = env.names_read();
+    assert!(names.len() > 20, "{names:?}");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let read = |file: &str| std::fs::read_to_string(format!("{root}/{file}")).expect(file);
+    let readme = read("README.md");
+    let example = read(".env.example");
+    let app: serde_json::Value = serde_json::from_str(&read("app.json")).expect("app.json");
+    for name in &names {
+        assert!(
+            readme.contains(&format!("| `{name}` |")),
+            "{name} is not in README's table"
+        );
+        assert!(
+            example.contains(&format!("{name}=")),
+            "{name} is not in .env.example"
+        );
+        if name != "PORT" && name != "DATABASE_URL" {
+            assert!(app["env"].get(name).is_some(), "{name} is not in app.json");
+        }
+    }
 }

@@ -70,13 +70,7 @@ pub async fn retry(pool: &PgPool, filter: &FailureFilter) -> Result<u64, sqlx::E
     .bind(&filter.external_ids)
     .execute(pool)
     .await?;
-    if result.rows_affected() > 0 {
-        // The status change alone does not fire the staging trigger's notification logic for
-        // content changes, so wake the schedulers here.
-        sqlx::query("SELECT pg_notify('sluice_pending', '')")
-            .execute(pool)
-            .await?;
-    }
+    // The staging table's statement trigger notifies the schedulers of the new pending rows.
     Ok(result.rows_affected())
 }
 

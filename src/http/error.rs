@@ -60,10 +60,14 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     NotFound(String),
+    #[error("this route does not take this method")]
+    MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
     #[error("every record was rejected")]
     AllRejected { errors: Vec<FieldProblem> },
+    #[error("too many requests from this caller; retry after {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("the database is unavailable")]
     Unavailable(#[source] sqlx::Error),
     #[error("internal error")]
@@ -92,8 +96,10 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::AllRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -106,8 +112,10 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::NotFound(_) => "not-found",
+            Self::MethodNotAllowed => "method-not-allowed",
             Self::Conflict(_) => "conflict",
             Self::AllRejected { .. } => "records-rejected",
+            Self::TooManyRequests { .. } => "rate-limited",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -123,6 +131,13 @@ impl ApiError {
         };
         let errors = match self {
             Self::BadRequest { errors, .. } | Self::AllRejected { errors } => errors.clone(),
+            Self::PayloadTooLarge { .. } => vec![FieldProblem {
+                index: None,
+                external_id: None,
+                field: "body".into(),
+                rule: "too_large".into(),
+                message: detail.clone(),
+            }],
             _ => Vec::new(),
         };
         Problem {
@@ -141,6 +156,18 @@ impl From<sqlx::Error> for ApiError {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
                 Self::Unavailable(e)
             }
+            // PostgreSQL cannot store U+0000 in `text` or `jsonb` (22P05 untranslatable_character,
+            // 22021 character_not_in_repertoire): the input is at fault, not the hub.
+            // https://www.postgresql.org/docs/current/datatype-json.html
+            sqlx::Error::Database(db)
+                if matches!(db.code().as_deref(), Some("22P05" | "22021")) =>
+            {
+                Self::bad_request(
+                    "input",
+                    "nul_character",
+                    "text may not contain the NUL character (U+0000)",
+                )
+            }
             other => Self::Internal(other.into()),
         }
     }
@@ -157,6 +184,9 @@ impl IntoResponse for ApiError {
             }
             Self::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             _ => {}
         }

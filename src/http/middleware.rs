@@ -69,6 +69,17 @@ pub fn stack(router: Router, settings: &HttpSettings) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+        // Heroku's router terminates TLS and forwards plain HTTP, so the app never sees the scheme;
+        // browsers ignore this header on plain-HTTP answers (RFC 6797 §8.1), so it is always safe.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ))
+        // JSON only: nothing here may load or frame content (OWASP REST Security Cheat Sheet).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
 }
 
 /// Answers 503 problem+json when a handler runs past the deadline (Heroku's router gives up at 30 s).
@@ -97,4 +108,8 @@ async fn log_failures(req: Request, next: Next) -> Response {
 
 pub async fn not_found() -> ApiError {
     ApiError::NotFound("no such route".into())
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }

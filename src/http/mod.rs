@@ -3,8 +3,10 @@
 mod error;
 mod extract;
 mod health;
+mod limits;
 mod middleware;
 pub mod openapi;
+mod rejections;
 
 use std::sync::Arc;
 
@@ -18,16 +20,20 @@ use utoipa_axum::routes;
 
 pub use error::{ApiError, FailureCause, FieldProblem, PROBLEM_JSON, Problem};
 pub use extract::{ApiJson, RawBody};
+pub use limits::parse_cors_origins;
 
 use crate::auth::Authenticator;
 use crate::objects::Catalog;
-use crate::{failures, ingest};
+use crate::{apex, failures, ingest};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
     pub catalog: Arc<Catalog>,
+    pub mappings: Arc<crate::normalize::MappingSet>,
+    pub describes: crate::describe::Describes,
+    pub max_stream_bytes: usize,
     pub authenticator: Authenticator,
     pub max_body_bytes: usize,
 }
@@ -42,6 +48,19 @@ impl FromRef<AppState> for Authenticator {
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub request_timeout: std::time::Duration,
+    pub rate_limit: crate::config::RateLimitConfig,
+    /// Empty: no CORS headers at all.
+    pub cors_origins: Vec<String>,
+}
+
+impl HttpSettings {
+    pub fn from_config(cfg: &crate::config::Config) -> Self {
+        Self {
+            request_timeout: cfg.request_timeout,
+            rate_limit: cfg.rate_limit,
+            cors_origins: cfg.cors_origins.clone(),
+        }
+    }
 }
 
 /// The route table. Every route is listed once, here; the OpenAPI document is derived from it.
@@ -51,16 +70,24 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::get_ready))
         .routes(routes!(ingest::routes::post_records))
         .routes(routes!(ingest::routes::get_record))
+        .routes(routes!(crate::push::routes::delete_record))
         .routes(routes!(failures::routes::list_failures))
         .routes(routes!(failures::routes::retry_failures))
         .routes(routes!(failures::routes::discard_failures))
+        .routes(routes!(crate::observe::metrics::get_metrics))
+        .routes(routes!(apex::lookup::get_record_by_salesforce_id))
+        .routes(routes!(apex::push_now::push_records_now))
+        .routes(routes!(apex::from_salesforce::post_salesforce_records))
 }
 
 /// The application's router, with its middleware. Tests call it in-process or serve it on port 0.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    // Installed before the first request so that no count is lost.
+    crate::observe::metrics::install();
     let (router, _) = routes().split_for_parts();
     let openapi_json = openapi::document_json();
     let body_limit = state.max_body_bytes;
+    let caller_limits = limits::CallerLimits::new(state.authenticator.clone(), settings.rate_limit);
     let router = router
         .route(
             "/openapi.json",
@@ -71,8 +98,22 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
                 )
             }),
         )
+        .merge(crate::status_page::router())
         .fallback(middleware::not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed)
         .with_state(state)
-        .layer(DefaultBodyLimit::max(body_limit));
-    middleware::stack(router, settings)
+        .layer(axum::middleware::from_fn(
+            rejections::plain_rejections_as_problems,
+        ))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            caller_limits,
+            limits::limit_callers,
+        ));
+    let router = middleware::stack(router, settings);
+    // Outermost, so that preflight requests are answered before any other layer sees them.
+    match limits::cors(&settings.cors_origins) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }

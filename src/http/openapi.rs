@@ -16,6 +16,8 @@ use utoipa::openapi::security::SecurityScheme;
     tags(
         (name = "records", description = "Ingest and read records"),
         (name = "failures", description = "Records Salesforce refused: list, retry, discard"),
+        (name = "salesforce", description = "For Apex callouts: look up by Salesforce Id, push now, receive records Salesforce changed"),
+        (name = "operations", description = "Metrics for Prometheus (sync:admin)"),
         (name = "health", description = "Liveness and readiness, without authentication"),
     )
 )]
@@ -33,7 +35,10 @@ impl Modify for BearerAuth {
 
 /// The document as committed in `openapi/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {
-    super::routes().split_for_parts().1
+    let mut doc = super::routes().split_for_parts().1;
+    super::limits::document_rate_limit(&mut doc);
+    super::rejections::document_boundary_errors(&mut doc);
+    doc
 }
 
 pub fn document_json() -> String {

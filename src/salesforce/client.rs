@@ -151,6 +151,22 @@ impl SalesforceClient {
         query: &[(&str, &str)],
         payload: Payload,
     ) -> Result<Answer, SalesforceError> {
+        let result = self
+            .send_reauthenticating(accept, method, path, query, payload)
+            .await;
+        let outcome = result.as_ref().map(|_| ()).map_err(SalesforceError::class);
+        crate::observe::metrics::salesforce_call(call_kind(path), outcome);
+        result
+    }
+
+    async fn send_reauthenticating(
+        &self,
+        accept: &'static str,
+        method: Method,
+        path: &[&str],
+        query: &[(&str, &str)],
+        payload: Payload,
+    ) -> Result<Answer, SalesforceError> {
         let inner = &self.inner;
         let token = inner.tokens.current(&inner.http).await?;
         let (status, content_type, body) = self
@@ -264,6 +280,17 @@ impl SalesforceClient {
             .usage
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(usage);
+    }
+}
+
+/// The kind of call, for metrics: the resource family of the path (§3 collections, §5 Bulk API 2.0).
+fn call_kind(path: &[&str]) -> &'static str {
+    match path.first().copied() {
+        Some("composite") => "collections",
+        Some("jobs") => "bulk",
+        Some("limits") => "limits",
+        Some("sobjects") => "describe",
+        _ => "other",
     }
 }
 

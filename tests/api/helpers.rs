@@ -90,9 +90,23 @@ impl TestHub {
             listener,
             shutdown.clone(),
         ));
+        // Start-up reads describes and checks mappings before it serves: wait for it (or for
+        // start-up to fail, which some tests expect).
+        let http = reqwest::Client::new();
+        for _ in 0..400 {
+            if task.is_finished() {
+                break;
+            }
+            if let Ok(r) = http.get(format!("{url}/health")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
         Self {
             url,
-            http: reqwest::Client::new(),
+            http,
             token: token("records:write records:read sync:admin"),
             sim,
             pool,

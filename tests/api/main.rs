@@ -3,7 +3,22 @@
 
 mod helpers;
 
+mod apex;
+mod hostile;
 mod ingest;
+mod logs;
+mod metrics;
+mod normalize;
 mod openapi;
+mod ops;
 mod push;
+mod push_bench;
+mod push_bulk;
+mod push_dynos;
+mod push_faults;
+mod push_limits;
+mod push_support;
+mod resilience;
+mod security;
 mod sql_writes;
+mod status_page;

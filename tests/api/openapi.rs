@@ -21,15 +21,13 @@ async fn the_served_document_is_the_committed_one() {
     let state = sluice::http::AppState {
         pool: sqlx::PgPool::connect_lazy("postgres://unused").unwrap(),
         catalog: std::sync::Arc::new(cfg.catalog.clone()),
+        mappings: cfg.mappings.clone(),
+        describes: Default::default(),
+        max_stream_bytes: 1024,
         authenticator: sluice::auth::Authenticator::new(cfg.auth.clone()),
         max_body_bytes: 1024,
     };
-    let app = sluice::http::router(
-        state,
-        &sluice::http::HttpSettings {
-            request_timeout: std::time::Duration::from_secs(5),
-        },
-    );
+    let app = sluice::http::router(state, &sluice::http::HttpSettings::from_config(&cfg));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/openapi.json", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
