@@ -89,9 +89,7 @@ pub async fn post_salesforce_records(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::RecordsWrite)?;
-    let spec = state.catalog.get(&object).ok_or_else(|| {
-        ApiError::NotFound(format!("object {object:?} is not configured in this hub"))
-    })?;
+    let spec = state.object(&object)?;
     caller.may_write_object(&object)?;
     let batch = incoming::parse(body, spec)
         .map_err(|(rule, message)| ApiError::bad_request("body", rule, message))?;

@@ -45,11 +45,7 @@ pub async fn get_record_by_salesforce_id(
     caller.require(Scope::RecordsRead)?;
     let id = SalesforceId::parse(&id)
         .map_err(|e| ApiError::bad_request("id", "salesforce_id", e.to_string()))?;
-    if state.catalog.get(&object).is_none() {
-        return Err(ApiError::NotFound(format!(
-            "object {object:?} is not configured in this hub"
-        )));
-    }
+    state.object(&object)?;
     store::find_by_salesforce_id(&state.pool, &object, &id)
         .await?
         .map(Json)

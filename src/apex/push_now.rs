@@ -78,11 +78,7 @@ pub async fn push_records_now(
     ApiJson(request): ApiJson<PushNowRequest>,
 ) -> Result<(StatusCode, Json<PushNowResponse>), ApiError> {
     caller.require(Scope::RecordsWrite)?;
-    if state.catalog.get(&object).is_none() {
-        return Err(ApiError::NotFound(format!(
-            "object {object:?} is not configured in this hub"
-        )));
-    }
+    state.object(&object)?;
     caller.may_write_object(&object)?;
     check(&request.external_ids)?;
     let rows = store::push_now(&state.pool, &object, &request.external_ids).await?;

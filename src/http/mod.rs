@@ -38,6 +38,16 @@ pub struct AppState {
     pub max_body_bytes: usize,
 }
 
+impl AppState {
+    /// The object's catalog entry, or the 404 every route answers for an object the mappings do
+    /// not write.
+    pub fn object(&self, name: &str) -> Result<&crate::objects::ObjectSpec, ApiError> {
+        self.catalog.get(name).ok_or_else(|| {
+            ApiError::NotFound(format!("object {name:?} is not configured in this hub"))
+        })
+    }
+}
+
 impl FromRef<AppState> for Authenticator {
     fn from_ref(state: &AppState) -> Self {
         state.authenticator.clone()

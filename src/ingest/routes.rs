@@ -218,11 +218,7 @@ fn authorized_mapping<'a>(
     object: &str,
     source: Option<&str>,
 ) -> Result<&'a Mapping, ApiError> {
-    if state.catalog.get(object).is_none() {
-        return Err(ApiError::NotFound(format!(
-            "object {object:?} is not configured in this hub"
-        )));
-    }
+    state.object(object)?;
     caller.may_write_object(object)?;
     let source = source.unwrap_or(DEFAULT_SOURCE);
     caller.may_write_source(source)?;
@@ -273,11 +269,7 @@ pub async fn get_record(
     Path((object, external_id)): Path<(String, String)>,
 ) -> Result<Json<StagedRecord>, ApiError> {
     caller.require(Scope::RecordsRead)?;
-    if state.catalog.get(&object).is_none() {
-        return Err(ApiError::NotFound(format!(
-            "object {object:?} is not configured in this hub"
-        )));
-    }
+    state.object(&object)?;
     staging::find_record(&state.pool, &object, &external_id)
         .await?
         .map(Json)

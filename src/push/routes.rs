@@ -34,11 +34,7 @@ pub async fn delete_record(
     Path((object, external_id)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<StagedRecord>), ApiError> {
     caller.require(Scope::RecordsWrite)?;
-    if state.catalog.get(&object).is_none() {
-        return Err(ApiError::NotFound(format!(
-            "object {object:?} is not configured in this hub"
-        )));
-    }
+    state.object(&object)?;
     caller.may_write_object(&object)?;
     if !stage_deletion(&state.pool, &object, &external_id).await? {
         return Err(ApiError::NotFound(format!(
