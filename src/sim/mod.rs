@@ -26,10 +26,14 @@ mod tests;
 mod token;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get, post};
 use tokio_util::sync::CancellationToken;
 
 pub use config::SimConfig;
+
+/// The largest request body the simulator reads: Bulk API 2.0's per-job upload cap.
+pub const MAX_REQUEST_BYTES: usize = 150 * 1024 * 1024;
 pub use faults::FaultConfig;
 pub use state::{Simulator, Stats};
 
@@ -39,7 +43,12 @@ impl Simulator {
             .route("/services/oauth2/token", post(token::post_token))
             .route("/services/data", get(meta::versions))
             .route("/services/data/", get(meta::versions))
-            .route("/services/data/{*rest}", any(rest::entry))
+            .route(
+                "/services/data/{*rest}",
+                // A Bulk API 2.0 upload may carry up to 150 MB once base64-encoded (doc §5.4);
+                // axum's 2 MB default would refuse what Salesforce accepts.
+                any(rest::entry).layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES)),
+            )
             .merge(admin::routes())
             .with_state(self.clone())
     }

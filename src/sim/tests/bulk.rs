@@ -304,3 +304,23 @@ async fn job_level_errors_are_rejected() {
         (StatusCode::NOT_FOUND, "NOT_FOUND")
     );
 }
+
+#[tokio::test]
+async fn an_upload_larger_than_axums_default_limit_is_accepted_as_salesforce_does() {
+    let sim = sim();
+    let token = login(&sim).await;
+    let job = create(
+        &sim,
+        &token,
+        json!({"object": "Account", "operation": "insert", "lineEnding": "LF"}),
+    )
+    .await;
+    // About 6 MB: three times axum's 2 MB default, well under Bulk API 2.0's 100 MB raw cap.
+    let mut csv = String::from("Name\n");
+    for i in 0..200_000 {
+        csv.push_str(&format!("Company number {i:08} with a long name\n"));
+    }
+    assert!(csv.len() > 6_000_000);
+    let reply = put_csv(&sim, &token, &job, &csv).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+}
