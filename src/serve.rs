@@ -44,7 +44,8 @@ pub async fn run(
         catalog,
         cfg.push.clone(),
         owner_id(),
-    );
+    )
+    .with_describes(describes.clone());
     let scheduler = cfg.push.enabled.then(|| {
         let pusher = pusher.clone();
         let shutdown = shutdown.clone();

@@ -13,6 +13,7 @@ use super::plan::{self, Operation, Plan, Via};
 use super::records::{failure_of, is_configuration_problem, split_duplicates};
 use super::store::{self, ClaimedRecord, RecordOutcome};
 use crate::config::PushConfig;
+use crate::describe::Describes;
 use crate::objects::{Catalog, ObjectSpec};
 use crate::salesforce::{FailureClass, MAX_COLLECTION_RECORDS, SalesforceClient, SalesforceError};
 
@@ -61,6 +62,8 @@ pub struct Pusher {
     catalog: Arc<Catalog>,
     pub(super) cfg: PushConfig,
     pub(super) owner: String,
+    /// Salesforce's describes, to check rows that never went through ingest (see `preflight`).
+    pub(super) describes: Describes,
 }
 
 impl Pusher {
@@ -77,7 +80,14 @@ impl Pusher {
             catalog,
             cfg,
             owner,
+            describes: Describes::default(),
         }
+    }
+
+    /// Checks upserts against these describes before sending them (rows written with SQL).
+    pub fn with_describes(mut self, describes: Describes) -> Self {
+        self.describes = describes;
+        self
     }
 
     pub fn owner(&self) -> &str {
@@ -159,6 +169,14 @@ impl Pusher {
             store::release(&self.pool, &self.owner, &ids, Duration::ZERO).await?;
         }
         let permit = permit.clone();
+        let claimed = match operation {
+            Operation::Upsert => self.preflight(spec, claimed).await?,
+            Operation::Delete => claimed,
+        };
+        if claimed.is_empty() {
+            self.give_back(&permit).await;
+            return Ok(Outcome::Idle);
+        }
         match (via, operation) {
             (Via::Bulk, _) => self.push_bulk(spec, operation, claimed, permit).await,
             (Via::Collection, Operation::Upsert) => self.upsert(spec, claimed, permit).await,

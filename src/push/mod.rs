@@ -13,6 +13,7 @@ pub mod jobs;
 mod outcomes;
 pub mod permits;
 pub mod plan;
+mod preflight;
 mod records;
 pub mod routes;
 mod scheduler;

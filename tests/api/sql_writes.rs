@@ -42,3 +42,47 @@ async fn rows_inserted_and_updated_with_plain_sql_are_pushed(pool: PgPool) {
         1
     );
 }
+
+#[sqlx::test]
+async fn an_invalid_row_written_with_sql_gets_its_error_and_is_never_sent(pool: PgPool) {
+    let hub = TestHub::start(pool).await;
+    let calls = hub.sim.sim.api_calls();
+    sqlx::query(
+        "INSERT INTO staging_records (object, external_id, fields) VALUES \
+         ('Contact', 'SQL-1', '{\"External_Id__c\": \"SQL-1\", \"FirstName\": \"No last name\"}'), \
+         ('Contact', 'SQL-2', '{\"External_Id__c\": \"SQL-2\", \"LastName\": \"Bad\", \"Email\": \"not an email\"}'), \
+         ('Contact', 'SQL-3', '{\"External_Id__c\": \"SQL-3\", \"LastName\": \"Good\"}')",
+    )
+    .execute(&hub.pool)
+    .await
+    .unwrap();
+    let pool = hub.pool.clone();
+    eventually(Duration::from_secs(10), || {
+        let pool = pool.clone();
+        async move { count_rows(&pool, "sync_status IN ('failed', 'synced')").await == 3 }
+    })
+    .await;
+    let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT external_id, sync_status, last_error_code, last_error_message \
+         FROM staging_records ORDER BY external_id",
+    )
+    .fetch_all(&hub.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (rows[0].1.as_str(), rows[0].2.as_deref()),
+        ("failed", Some("REQUIRED_FIELD_MISSING"))
+    );
+    assert!(rows[0].3.as_deref().unwrap().contains("LastName"));
+    assert_eq!(
+        (rows[1].1.as_str(), rows[1].2.as_deref()),
+        ("failed", Some("INVALID_EMAIL_ADDRESS"))
+    );
+    assert_eq!(rows[2].1, "synced");
+    assert_eq!(hub.sim.sim.upserted_external_ids("Contact"), ["SQL-3"]);
+    assert_eq!(
+        hub.sim.sim.api_calls(),
+        calls + 1,
+        "one call, for the valid row only"
+    );
+}
