@@ -30,5 +30,13 @@ echo "backlog records not yet in Salesforce when the steady load ended: $(sql "S
 wait_drained 600
 echo "backlog drain: $(sql "SELECT round(extract(epoch FROM max(synced_at) - min(received_at))::numeric, 1) FROM staging_records WHERE external_id LIKE 'B-%'") s for $backlog records"
 "$loadgen" lag --sent "$out/lag-sent.tsv" | tee "$out/lag.json"
+echo "steady records by when they came, hub-side lag (synced_at - received_at): when, count, p50 ms, p99 ms, max ms"
+sql "WITH s AS (SELECT received_at, extract(epoch FROM synced_at - received_at) * 1000 AS lag_ms
+                FROM staging_records WHERE external_id LIKE 'S-%'),
+          b AS (SELECT max(synced_at) AS drained FROM staging_records WHERE external_id LIKE 'B-%')
+     SELECT CASE WHEN received_at <= drained THEN 'while the backlog drained' ELSE 'after' END, count(*),
+            round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag_ms)),
+            round(percentile_cont(0.99) WITHIN GROUP (ORDER BY lag_ms)), round(max(lag_ms))
+     FROM s, b GROUP BY 1 ORDER BY 1 DESC"
 echo "salesforce calls: $(curl -fs "$SIM_URL/__sim/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["calls_total"], s["calls_by_kind"])')"
 echo "hub peak resident memory: $(hwm_mb "$hub_pid") MB"

@@ -124,6 +124,14 @@ curl -fs -X POST "$SIM_URL/__sim/faults" -d '{"fail_one_in":5}'
 sleep $((outage / 2 + 1))
 curl -fs -X POST "$SIM_URL/__sim/faults" -d '{}'
 finish "$records"
+# Records parked as failed after PUSH_MAX_ATTEMPTS transient errors go again on an operator's retry.
+if [ -s "$out/failed.tsv" ]; then
+  log "sluice retry --all"
+  "$bin" retry --all >/dev/null
+  sender=
+  scenario="$scenario, then sluice retry --all"
+  finish "$records"
+fi
 kill "$hub_pid"
 
 # 4. Three hubs on one database, each taking a third of the load.

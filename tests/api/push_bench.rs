@@ -120,11 +120,7 @@ async fn bench_backlog_of_100k(pool: PgPool) {
         .await;
     }
     let before = hub.sim.sim.api_calls();
-    // The simulator takes request bodies up to 2 MB (axum's default), Salesforce up to 100 MB of
-    // CSV: 40,000 of these rows fit the simulator.
-    let mut settings = DEFAULTS.to_vec();
-    settings.push(("PUSH_BULK_MAX_RECORDS", "40000"));
-    let pusher = pusher_for(&hub.pool, &config(&hub.sim.url, &settings), "bench");
+    let pusher = pusher_for(&hub.pool, &config(&hub.sim.url, DEFAULTS), "bench");
     let stop = CancellationToken::new();
     let scheduler = tokio::spawn(sluice::push::run(pusher, stop.clone()));
     let started = Instant::now();
