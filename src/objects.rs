@@ -1,14 +1,11 @@
 //! The Salesforce objects the hub accepts, with the external id field each is upserted by.
 //!
 //! Derived from the mappings (`Catalog::from_mappings`); `default_set` matches the shipped
-//! mappings, for tests. Objects are pushed in catalog order, so a parent listed before its children reaches Salesforce
-//! first when both are staged together.
-
-use serde::Deserialize;
+//! mappings, for tests. Objects are pushed in catalog order, so a parent listed before its
+//! children reaches Salesforce first when both are staged together.
 
 /// One object the hub accepts.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectSpec {
     /// API name, e.g. `Contact` or `Invoice__c`.
     pub name: String,
@@ -24,8 +21,6 @@ pub struct Catalog {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    #[error("not a JSON array of {{\"name\", \"external_id_field\"}} objects: {0}")]
-    Json(#[from] serde_json::Error),
     #[error("the catalog is empty")]
     Empty,
     #[error("object {object:?} is keyed by {} in one mapping and by {} in another", fields.0, fields.1)]
@@ -83,11 +78,6 @@ impl Catalog {
         Self::new(objects)
     }
 
-    /// Reads `[{"name": "Account", "external_id_field": "External_Id__c"}, ...]`.
-    pub fn from_json(json: &str) -> Result<Self, CatalogError> {
-        Self::new(serde_json::from_str(json)?)
-    }
-
     pub fn default_set() -> Self {
         let spec = |name: &str, field: &str| ObjectSpec {
             name: name.into(),
@@ -133,20 +123,26 @@ mod tests {
     }
 
     #[test]
-    fn from_json_rejects_duplicates_and_bad_names() {
-        let dup =
-            r#"[{"name":"A","external_id_field":"X__c"},{"name":"A","external_id_field":"Y__c"}]"#;
-        assert!(matches!(Catalog::from_json(dup), Err(CatalogError::Duplicate(n)) if n == "A"));
-        let bad = r#"[{"name":"Con tact","external_id_field":"X__c"}]"#;
-        assert!(matches!(
-            Catalog::from_json(bad),
-            Err(CatalogError::BadName(_))
-        ));
-        assert!(matches!(Catalog::from_json("[]"), Err(CatalogError::Empty)));
-        assert!(matches!(
-            Catalog::from_json("{}"),
-            Err(CatalogError::Json(_))
-        ));
+    fn duplicates_bad_names_and_an_empty_catalog_are_refused() {
+        let spec = |name: &str| ObjectSpec {
+            name: name.into(),
+            external_id_field: "X__c".into(),
+        };
+        let dup = Catalog::new(vec![spec("A"), spec("A")]);
+        assert!(matches!(dup, Err(CatalogError::Duplicate(n)) if n == "A"));
+        let bad = Catalog::new(vec![spec("Con tact")]);
+        assert!(matches!(bad, Err(CatalogError::BadName(_))));
+        assert!(matches!(Catalog::new(vec![]), Err(CatalogError::Empty)));
+    }
+
+    #[test]
+    fn default_set_is_what_the_shipped_mappings_declare() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/mappings");
+        let mappings = crate::normalize::MappingSet::load_dir(std::path::Path::new(dir))
+            .expect("the shipped mappings load");
+        let from_mappings = Catalog::from_mappings(&mappings).expect("a catalog");
+        let specs = |c: &Catalog| c.iter().cloned().collect::<Vec<_>>();
+        assert_eq!(specs(&from_mappings), specs(&Catalog::default_set()));
     }
 
     #[test]

@@ -70,16 +70,20 @@ impl IngestResponse {
             }
         }
         let mut rejected: Vec<RecordResult> = Vec::new();
+        let mut slot_of: std::collections::HashMap<usize, usize> = Default::default();
         for problem in batch.problems {
             let Some(index) = problem.index else { continue };
-            match rejected.iter_mut().find(|r| r.index == index) {
-                Some(slot) => slot.errors.push(problem),
-                None => rejected.push(RecordResult {
-                    index,
-                    external_id: problem.external_id.clone(),
-                    status: RecordStatus::Rejected,
-                    errors: vec![problem],
-                }),
+            match slot_of.get(&index) {
+                Some(&slot) => rejected[slot].errors.push(problem),
+                None => {
+                    slot_of.insert(index, rejected.len());
+                    rejected.push(RecordResult {
+                        index,
+                        external_id: problem.external_id.clone(),
+                        status: RecordStatus::Rejected,
+                        errors: vec![problem],
+                    });
+                }
             }
         }
         for r in &results {

@@ -9,5 +9,5 @@ mod records;
 pub mod routes;
 
 pub use answer::{IngestResponse, RecordResult, RecordStatus};
-pub use records::{MAX_RECORDS_PER_REQUEST, ParsedBatch, parse_array, prepare};
+pub use records::MAX_RECORDS_PER_REQUEST;
 pub use routes::{DEFAULT_SOURCE, get_record, post_records};

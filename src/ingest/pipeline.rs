@@ -9,7 +9,7 @@ use super::ndjson::LineError;
 use super::records::{self, ParsedBatch};
 use crate::normalize::Mapping;
 use crate::salesforce::SObjectDescribe;
-use crate::staging::{self, StageOutcome};
+use crate::staging::{self, StageOutcome, StageRow};
 
 /// Normalizes, validates and stages `items` in the caller's transaction (one statement for the
 /// lookup of existing rows, one for the writes).
@@ -34,7 +34,7 @@ pub async fn stage_chunk(
             .collect();
         records::validate(&mut batch, describe, &staged);
     }
-    let rows: Vec<_> = batch.rows.iter().map(|(row, _)| row.clone()).collect();
+    let rows: Vec<&StageRow> = batch.rows.iter().map(|(row, _)| row).collect();
     let outcomes = if rows.is_empty() {
         Vec::new()
     } else {

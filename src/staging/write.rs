@@ -25,7 +25,7 @@ pub enum StageOutcome {
 pub async fn stage_records(
     conn: &mut PgConnection,
     object: &str,
-    rows: &[StageRow],
+    rows: &[&StageRow],
 ) -> Result<Vec<StageOutcome>, sqlx::Error> {
     let ids: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
     let fields: Vec<Value> = rows
