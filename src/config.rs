@@ -33,6 +33,15 @@ pub enum LogFormat {
     Json,
 }
 
+/// How the process logs; every command reads it, before anything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// Put record fields in debug log lines (`SLUICE_LOG_PAYLOADS`); off, since they hold
+    /// personal data.
+    pub payloads: bool,
+}
+
 /// Settings of the Postgres connection pool.
 #[derive(Debug, Clone)]
 pub struct DatabaseConfig {
@@ -96,9 +105,9 @@ pub struct Config {
     pub max_stream_bytes: usize,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
-    pub log_format: LogFormat,
-    /// Put record fields in debug log lines (`SLUICE_LOG_PAYLOADS`); off, since they hold personal data.
-    pub log_payloads: bool,
+    pub log: LogConfig,
+    /// The Heroku dyno's name (`DYNO`, set by Heroku), to name this process in leases.
+    pub dyno: Option<String>,
     pub rate_limit: RateLimitConfig,
     /// Browser origins allowed to call the API (CORS); empty turns CORS off.
     pub cors_origins: Vec<String>,
@@ -229,8 +238,8 @@ impl Config {
                 1,
                 28,
             )?),
-            log_format: log_format_from_env(env)?,
-            log_payloads: env.parse_or("SLUICE_LOG_PAYLOADS", false)?,
+            log: LogConfig::from_env(env)?,
+            dyno: env.raw("DYNO").map(str::to_owned),
             rate_limit: RateLimitConfig {
                 per_second: Env::in_range(
                     "SLUICE_RATE_LIMIT_PER_SECOND",
@@ -247,11 +256,9 @@ impl Config {
             },
             cors_origins: match env.raw("SLUICE_CORS_ORIGINS") {
                 None => Vec::new(),
-                Some(list) => crate::http::parse_cors_origins(list).map_err(|reason| {
-                    ConfigError::Invalid {
-                        name: "SLUICE_CORS_ORIGINS",
-                        reason,
-                    }
+                Some(list) => parse_cors_origins(list).map_err(|reason| ConfigError::Invalid {
+                    name: "SLUICE_CORS_ORIGINS",
+                    reason,
                 })?,
             },
         })
@@ -390,15 +397,42 @@ pub fn mappings_from_env(env: &Env) -> Result<(std::sync::Arc<MappingSet>, Catal
     Ok((std::sync::Arc::new(mappings), catalog))
 }
 
-fn log_format_from_env(env: &Env) -> Result<LogFormat, ConfigError> {
-    match env.raw("LOG_FORMAT").unwrap_or("logfmt") {
-        "logfmt" => Ok(LogFormat::Logfmt),
-        "json" => Ok(LogFormat::Json),
-        other => Err(ConfigError::Invalid {
-            name: "LOG_FORMAT",
-            reason: format!("{other:?} is not one of logfmt, json"),
-        }),
+impl LogConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let format = match env.raw("LOG_FORMAT").unwrap_or("logfmt") {
+            "logfmt" => LogFormat::Logfmt,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "LOG_FORMAT",
+                    reason: format!("{other:?} is not one of logfmt, json"),
+                });
+            }
+        };
+        Ok(Self {
+            format,
+            payloads: env.parse_or("SLUICE_LOG_PAYLOADS", false)?,
+        })
     }
+}
+
+/// Parses `SLUICE_CORS_ORIGINS`: comma-separated `scheme://host[:port]` origins, no paths.
+fn parse_cors_origins(list: &str) -> Result<Vec<String>, String> {
+    let mut origins = Vec::new();
+    for raw in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        if raw == "*" {
+            return Err("\"*\" is not allowed: list the origins".into());
+        }
+        let url = url::Url::parse(raw).map_err(|e| format!("{raw:?} is not an origin: {e}"))?;
+        let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || !bare {
+            return Err(format!(
+                "{raw:?} is not an origin (scheme://host[:port], no path)"
+            ));
+        }
+        origins.push(url.origin().ascii_serialization());
+    }
+    Ok(origins)
 }
 
 #[cfg(test)]

@@ -5,14 +5,13 @@ use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
 use sluice::cli::{Cli, Command, MappingsCommand, SimulateArgs, TokenArgs};
-use sluice::config::{Config, DatabaseConfig, Env};
+use sluice::config::{Config, DatabaseConfig, Env, LogConfig};
 use sluice::{db, serve, sim, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(telemetry::format_from_env());
-    match run(cli.command).await {
+    match run(cli.command, Env::from_process()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "sluice stopped with an error");
@@ -22,70 +21,67 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command) -> anyhow::Result<()> {
+async fn run(command: Command, env: Env) -> anyhow::Result<()> {
+    // Every command reads its settings once, the logging settings first so that the rest is logged.
+    let Command::Serve = command else {
+        telemetry::init(LogConfig::from_env(&env)?.format);
+        return run_tool(command, &env).await;
+    };
+    let cfg = Config::from_env(&env)?;
+    telemetry::init(cfg.log.format);
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", cfg.port))
+        .await
+        .with_context(|| format!("cannot listen on port {} (PORT)", cfg.port))?;
+    let pool = db::connect(&cfg.database).await?;
+    let shutdown = CancellationToken::new();
+    serve::cancel_on_signal(shutdown.clone());
+    let result = serve::run(cfg, pool.clone(), listener, shutdown).await;
+    pool.close().await;
+    result
+}
+
+/// Every command but `serve`.
+async fn run_tool(command: Command, env: &Env) -> anyhow::Result<()> {
     match command {
-        Command::Serve => {
-            let cfg = Config::from_env(&Env::from_process())?;
-            sluice::observe::set_log_payloads(cfg.log_payloads);
-            let listener = tokio::net::TcpListener::bind(("0.0.0.0", cfg.port))
-                .await
-                .with_context(|| format!("cannot listen on port {} (PORT)", cfg.port))?;
-            let pool = db::connect(&cfg.database).await?;
-            let shutdown = CancellationToken::new();
-            serve::cancel_on_signal(shutdown.clone());
-            let result = serve::run(cfg, pool.clone(), listener, shutdown).await;
-            pool.close().await;
-            result
-        }
+        Command::Serve => anyhow::bail!("`serve` is not a tool command"),
         Command::Migrate => {
-            let cfg = DatabaseConfig::from_env(&Env::from_process())?;
-            let pool = db::connect(&cfg).await?;
+            let pool = db::connect(&DatabaseConfig::from_env(env)?).await?;
             db::migrate(&pool).await?;
             tracing::info!("migrations applied");
-            Ok(())
         }
-        Command::SimulateSalesforce(args) => simulate(args).await,
-        Command::Token(args) => {
-            println!("{}", mint(&args)?);
-            Ok(())
-        }
+        Command::SimulateSalesforce(args) => simulate(args).await?,
+        Command::Token(args) => println!("{}", mint(&args)?),
         Command::Mappings(args) => match args.command {
             MappingsCommand::Check { dir } => {
-                let report = sluice::normalize::command::check(&dir, &Env::from_process()).await?;
-                print!("{report}");
-                Ok(())
+                print!("{}", sluice::normalize::command::check(&dir, env).await?);
             }
         },
         Command::Status(args) => {
-            let text = sluice::ops::status_text(&ops_pool().await?, args.failures).await?;
-            print!("{text}");
-            Ok(())
+            let pool = ops_pool(env).await?;
+            print!("{}", sluice::ops::status_text(&pool, args.failures).await?);
         }
         Command::Retry(args) => {
-            let n = sluice::ops::retry(&ops_pool().await?, &args).await?;
+            let n = sluice::ops::retry(&ops_pool(env).await?, &args).await?;
             println!("re-queued {n} failed record(s)");
-            Ok(())
         }
         Command::Discard(args) => {
-            let n = sluice::ops::discard(&ops_pool().await?, &args).await?;
+            let n = sluice::ops::discard(&ops_pool(env).await?, &args).await?;
             println!("discarded {n} failed record(s)");
-            Ok(())
         }
         Command::Replay(args) => {
-            let n = sluice::ops::replay(&ops_pool().await?, &args).await?;
+            let n = sluice::ops::replay(&ops_pool(env).await?, &args).await?;
             println!(
                 "re-queued {n} {} record(s) received in [{}, {})",
                 args.object, args.from, args.to
             );
-            Ok(())
         }
     }
+    Ok(())
 }
 
 /// The pool of an operator command: DATABASE_URL (and its pool and TLS settings) only.
-async fn ops_pool() -> anyhow::Result<sqlx::PgPool> {
-    let cfg = DatabaseConfig::from_env(&Env::from_process())?;
-    db::connect(&cfg).await
+async fn ops_pool(env: &Env) -> anyhow::Result<sqlx::PgPool> {
+    db::connect(&DatabaseConfig::from_env(env)?).await
 }
 
 async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {

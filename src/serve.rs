@@ -10,9 +10,10 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::describe::{DescribeError, Describes};
-use crate::http::{self, AppState, HttpSettings};
+use crate::http::{self, HttpSettings};
 use crate::push::{self, Pusher};
 use crate::salesforce::SalesforceClient;
+use crate::state::AppState;
 
 /// Runs until `shutdown` is cancelled, then stops taking requests, lets the scheduler finish its
 /// batch, and returns within `cfg.shutdown_grace` (Heroku sends SIGKILL 30 s after SIGTERM).
@@ -43,9 +44,10 @@ pub async fn run(
         client.clone(),
         catalog,
         cfg.push.clone(),
-        owner_id(),
+        owner_id(cfg.dyno.as_deref()),
     )
-    .with_describes(describes.clone());
+    .with_describes(describes.clone())
+    .with_payload_logging(cfg.log.payloads);
     let scheduler = cfg.push.enabled.then(|| {
         let pusher = pusher.clone();
         let shutdown = shutdown.clone();
@@ -143,8 +145,8 @@ fn check_mappings(cfg: &Config, describes: &Describes) -> anyhow::Result<()> {
 }
 
 /// Names this process in leases: the Heroku dyno name when there is one.
-fn owner_id() -> String {
-    let dyno = std::env::var("DYNO").unwrap_or_else(|_| "local".into());
+fn owner_id(dyno: Option<&str>) -> String {
+    let dyno = dyno.unwrap_or("local");
     format!("{dyno}/{}", uuid::Uuid::new_v4().simple())
 }
 

@@ -27,10 +27,37 @@ pub fn init(format: LogFormat) {
     };
 }
 
-/// The format from `LOG_FORMAT` alone, for subcommands that read no other configuration.
-pub fn format_from_env() -> LogFormat {
-    match std::env::var("LOG_FORMAT").as_deref() {
-        Ok("json") => LogFormat::Json,
-        _ => LogFormat::Logfmt,
+/// At most this many ids in one log line.
+const MAX_IDS_LOGGED: usize = 1000;
+
+/// External ids as one log field, `A-1,A-2,…`, bounded so a batch of 50,000 makes no
+/// megabyte line: the record-level trace (`grep <external id>` finds the request that staged a
+/// record and the batch that pushed it).
+pub fn id_list<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for (i, id) in ids.into_iter().enumerate() {
+        if i == MAX_IDS_LOGGED {
+            out.push_str(",…");
+            break;
+        }
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(id);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_lists_are_joined_and_bounded() {
+        assert_eq!(id_list(["C-1", "C-2"]), "C-1,C-2");
+        let many: Vec<String> = (0..1500).map(|i| i.to_string()).collect();
+        let line = id_list(many.iter().map(String::as_str));
+        assert!(line.ends_with(",…"));
+        assert_eq!(line.split(',').count(), MAX_IDS_LOGGED + 1);
     }
 }

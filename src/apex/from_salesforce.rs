@@ -4,7 +4,7 @@
 //! SQL, and are never pushed back to Salesforce.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -14,8 +14,10 @@ use utoipa::ToSchema;
 use super::incoming::{self, IncomingBatch};
 use super::store::{self, StoredRow};
 use crate::auth::{Caller, Scope};
-use crate::http::{ApiError, ApiJson, AppState, FieldProblem, Problem};
+use crate::error::{ApiError, FieldProblem, Problem};
+use crate::extract::{ApiJson, ApiPath};
 use crate::staging::SyncStatus;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -85,7 +87,7 @@ pub struct SalesforceRecordsResponse {
 pub async fn post_salesforce_records(
     State(state): State<AppState>,
     caller: Caller,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::RecordsWrite)?;

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::SalesforceId;
 use super::store::IncomingRow;
-use crate::http::FieldProblem;
+use crate::error::FieldProblem;
 use crate::objects::{ObjectSpec, is_api_name};
 
 /// The most records one request may carry, as for ingest.

@@ -2,12 +2,14 @@
 //! knows by its Id (a trigger or a button on the record page).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 use super::{SalesforceId, store};
 use crate::auth::{Caller, Scope};
-use crate::http::{ApiError, AppState, Problem};
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiPath;
 use crate::staging::StagedRecord;
+use crate::state::AppState;
 
 /// A staged record's fields and sync status, found by its Salesforce Id.
 ///
@@ -40,7 +42,7 @@ use crate::staging::StagedRecord;
 pub async fn get_record_by_salesforce_id(
     State(state): State<AppState>,
     caller: Caller,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
 ) -> Result<Json<StagedRecord>, ApiError> {
     caller.require(Scope::RecordsRead)?;
     let id = SalesforceId::parse(&id)

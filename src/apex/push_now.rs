@@ -7,15 +7,17 @@
 //! records made due now are pushed as soon as Salesforce's limits allow.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::store;
 use crate::auth::{Caller, Scope};
-use crate::http::{ApiError, ApiJson, AppState, Problem};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath};
 use crate::staging::SyncStatus;
+use crate::state::AppState;
 
 /// The most external ids one push-now request may name: one sObject Collections call's worth.
 pub const MAX_PUSH_NOW_IDS: usize = 200;
@@ -74,7 +76,7 @@ pub struct PushNowResponse {
 pub async fn push_records_now(
     State(state): State<AppState>,
     caller: Caller,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(request): ApiJson<PushNowRequest>,
 ) -> Result<(StatusCode, Json<PushNowResponse>), ApiError> {
     caller.require(Scope::RecordsWrite)?;

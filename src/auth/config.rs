@@ -51,12 +51,6 @@ pub struct AuthConfig {
 }
 
 impl AuthConfig {
-    /// Reads and parses [`AUTH_KEYS_VAR`].
-    pub fn from_env() -> Result<Self, AuthConfigError> {
-        let json = std::env::var(AUTH_KEYS_VAR).map_err(|_| AuthConfigError::NotSet)?;
-        Self::from_json(&json)
-    }
-
     pub fn from_json(json: &str) -> Result<Self, AuthConfigError> {
         let raw: RawConfig = serde_json::from_str(json).map_err(AuthConfigError::json)?;
         if raw.issuers.is_empty() || raw.issuers.iter().any(|i| i.is_empty()) {
@@ -117,8 +111,6 @@ impl fmt::Debug for AuthConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthConfigError {
-    #[error("{AUTH_KEYS_VAR} is not set")]
-    NotSet,
     /// Only serde's reason for missing or unknown fields is kept: others may quote a secret.
     #[error("{AUTH_KEYS_VAR} is not valid: {reason} at line {line}, column {column}")]
     Json {

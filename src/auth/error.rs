@@ -1,8 +1,7 @@
-//! Why a caller was refused, rendered per RFC 6750 §3 and as `application/problem+json`.
+//! Why a caller was refused, and the RFC 6750 §3 challenge that says so. The answer itself is
+//! rendered with every other error, by [`crate::error::ApiError`].
 
-use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 
 use super::Scope;
 
@@ -125,26 +124,5 @@ impl AuthError {
             ),
         };
         HeaderValue::from_str(&challenge).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
-    }
-}
-
-impl IntoResponse for AuthError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let body = serde_json::json!({
-            "type": "about:blank",
-            "title": status.canonical_reason().unwrap_or_default(),
-            "status": status.as_u16(),
-            "detail": self.detail(),
-            "code": self.code(),
-        });
-        let headers = [
-            (WWW_AUTHENTICATE, self.www_authenticate()),
-            (
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/problem+json"),
-            ),
-        ];
-        (status, headers, body.to_string()).into_response()
     }
 }

@@ -43,15 +43,3 @@ pub fn security_scheme() -> SecurityScheme {
             .build(),
     )
 }
-
-/// Adds [`security_scheme`] as [`SECURITY_SCHEME_NAME`]: `#[openapi(modifiers(&BearerSecurity))]`.
-pub struct BearerSecurity;
-
-impl utoipa::Modify for BearerSecurity {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        openapi
-            .components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme(SECURITY_SCHEME_NAME, security_scheme());
-    }
-}

@@ -32,7 +32,7 @@ fn defaults_fit_heroku() {
     );
     assert_eq!(cfg.salesforce.audience, "https://login.salesforce.com");
     assert!(cfg.shutdown_grace < Duration::from_secs(30));
-    assert_eq!(cfg.log_format, LogFormat::Logfmt);
+    assert_eq!(cfg.log.format, LogFormat::Logfmt);
     assert_eq!(cfg.catalog.iter().count(), 3);
 }
 
@@ -119,8 +119,24 @@ fn every_variable_read_is_in_the_readme_env_example_and_app_json() {
             example.contains(&format!("{name}=")),
             "{name} is not in .env.example"
         );
-        if name != "PORT" && name != "DATABASE_URL" {
+        if !["PORT", "DATABASE_URL", "DYNO"].contains(&name.as_str()) {
             assert!(app["env"].get(name).is_some(), "{name} is not in app.json");
         }
+    }
+}
+
+#[test]
+fn cors_origins_are_bare_origins() {
+    assert_eq!(
+        parse_cors_origins(" https://app.example.com, http://localhost:3000 ,").unwrap(),
+        ["https://app.example.com", "http://localhost:3000"]
+    );
+    for bad in [
+        "*",
+        "https://app.example.com/path",
+        "ftp://x.example",
+        "app.example.com",
+    ] {
+        assert!(parse_cors_origins(bad).is_err(), "{bad}");
     }
 }

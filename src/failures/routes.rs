@@ -1,11 +1,13 @@
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::store::{self, FailedRecord, FailureFilter};
 use crate::auth::{Caller, Scope};
-use crate::http::{ApiError, AppState, Problem};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -41,7 +43,7 @@ pub struct Affected {
 pub async fn list_failures(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<FailureList>, ApiError> {
     caller.require(Scope::SyncAdmin)?;
     let limit = params.limit.unwrap_or(100);
@@ -74,7 +76,7 @@ pub async fn list_failures(
 pub async fn retry_failures(
     State(state): State<AppState>,
     caller: Caller,
-    crate::http::ApiJson(filter): crate::http::ApiJson<FailureFilter>,
+    ApiJson(filter): ApiJson<FailureFilter>,
 ) -> Result<Json<Affected>, ApiError> {
     caller.require(Scope::SyncAdmin)?;
     check(&filter)?;
@@ -96,7 +98,7 @@ pub async fn retry_failures(
 pub async fn discard_failures(
     State(state): State<AppState>,
     caller: Caller,
-    crate::http::ApiJson(filter): crate::http::ApiJson<FailureFilter>,
+    ApiJson(filter): ApiJson<FailureFilter>,
 ) -> Result<Json<Affected>, ApiError> {
     caller.require(Scope::SyncAdmin)?;
     check(&filter)?;

@@ -3,7 +3,8 @@ use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ApiError, AppState};
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -22,7 +23,7 @@ pub async fn get_health() -> Json<Health> {
 #[utoipa::path(get, path = "/ready", tag = "health",
     responses(
         (status = 200, description = "Ready", body = Health),
-        (status = 503, description = "Database unreachable or not migrated", body = super::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable or not migrated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_ready(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     match crate::db::is_migrated(&state.pool).await {

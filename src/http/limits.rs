@@ -15,11 +15,10 @@ use axum::response::{IntoResponse, Response};
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use utoipa::openapi::{ContentBuilder, OpenApi, RefOr, ResponseBuilder};
 
-use super::{ApiError, PROBLEM_JSON};
 use crate::auth::{Authenticator, bearer_token};
 use crate::config::RateLimitConfig;
+use crate::error::ApiError;
 
 /// Past this many tracked callers, callers whose allowance is full again are forgotten.
 const MAX_TRACKED_CALLERS: usize = 10_000;
@@ -103,87 +102,9 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
     )
 }
 
-/// Parses `SLUICE_CORS_ORIGINS`: comma-separated `scheme://host[:port]` origins, no paths.
-pub fn parse_cors_origins(list: &str) -> Result<Vec<String>, String> {
-    let mut origins = Vec::new();
-    for raw in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
-        if raw == "*" {
-            return Err("\"*\" is not allowed: list the origins".into());
-        }
-        let url = url::Url::parse(raw).map_err(|e| format!("{raw:?} is not an origin: {e}"))?;
-        let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || !bare {
-            return Err(format!(
-                "{raw:?} is not an origin (scheme://host[:port], no path)"
-            ));
-        }
-        origins.push(url.origin().ascii_serialization());
-    }
-    Ok(origins)
-}
-
-/// Lists 429 under every operation that needs a token: the limit applies to all of them.
-pub fn document_rate_limit(doc: &mut OpenApi) {
-    let response = ResponseBuilder::new()
-        .description("Too many requests from this caller; retry after `Retry-After` seconds")
-        .content(
-            PROBLEM_JSON,
-            ContentBuilder::new()
-                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
-                    "Problem",
-                ))))
-                .build(),
-        )
-        .header(
-            "Retry-After",
-            utoipa::openapi::HeaderBuilder::new()
-                .schema(
-                    utoipa::openapi::ObjectBuilder::new()
-                        .schema_type(utoipa::openapi::Type::Integer),
-                )
-                .description(Some("Seconds to wait"))
-                .build(),
-        )
-        .build();
-    for item in doc.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ];
-        for operation in operations.into_iter().flatten() {
-            if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
-                operation
-                    .responses
-                    .responses
-                    .entry("429".into())
-                    .or_insert_with(|| RefOr::T(response.clone()));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cors_origins_are_bare_origins() {
-        assert_eq!(
-            parse_cors_origins(" https://app.example.com, http://localhost:3000 ,").unwrap(),
-            ["https://app.example.com", "http://localhost:3000"]
-        );
-        for bad in [
-            "*",
-            "https://app.example.com/path",
-            "ftp://x.example",
-            "app.example.com",
-        ] {
-            assert!(parse_cors_origins(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn a_caller_over_its_burst_waits_and_others_do_not() {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -12,7 +12,8 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{ApiError, FailureCause, HttpSettings};
+use super::HttpSettings;
+use crate::error::{ApiError, FailureCause};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -86,15 +87,10 @@ pub fn stack(router: Router, settings: &HttpSettings) -> Router {
 async fn with_timeout(timeout: Duration, req: Request, next: Next) -> Response {
     match tokio::time::timeout(timeout, next.run(req)).await {
         Ok(response) => response,
-        Err(_) => {
-            let mut response = ApiError::Internal(anyhow::anyhow!(
-                "handler did not answer within {} s",
-                timeout.as_secs()
-            ))
-            .into_response();
-            *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-            response
+        Err(_) => ApiError::Timeout {
+            secs: timeout.as_secs(),
         }
+        .into_response(),
     }
 }
 

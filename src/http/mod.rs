@@ -1,58 +1,19 @@
 //! The HTTP API: one route table that builds both the router and the OpenAPI document.
 
-mod error;
-mod extract;
 mod health;
 mod limits;
 mod middleware;
 pub mod openapi;
-mod rejections;
-
-use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use sqlx::PgPool;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use error::{ApiError, FailureCause, FieldProblem, PROBLEM_JSON, Problem};
-pub use extract::{ApiJson, RawBody};
-pub use limits::parse_cors_origins;
-
-use crate::auth::Authenticator;
-use crate::objects::Catalog;
+use crate::state::AppState;
 use crate::{apex, failures, ingest};
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub catalog: Arc<Catalog>,
-    pub mappings: Arc<crate::normalize::MappingSet>,
-    pub describes: crate::describe::Describes,
-    pub max_stream_bytes: usize,
-    pub authenticator: Authenticator,
-    pub max_body_bytes: usize,
-}
-
-impl AppState {
-    /// The object's catalog entry, or the 404 every route answers for an object the mappings do
-    /// not write.
-    pub fn object(&self, name: &str) -> Result<&crate::objects::ObjectSpec, ApiError> {
-        self.catalog.get(name).ok_or_else(|| {
-            ApiError::NotFound(format!("object {name:?} is not configured in this hub"))
-        })
-    }
-}
-
-impl FromRef<AppState> for Authenticator {
-    fn from_ref(state: &AppState) -> Self {
-        state.authenticator.clone()
-    }
-}
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -112,9 +73,6 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .with_state(state)
-        .layer(axum::middleware::from_fn(
-            rejections::plain_rejections_as_problems,
-        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
             caller_limits,

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::idempotency::StoredAnswer;
 use super::records::ParsedBatch;
-use crate::http::{ApiError, FieldProblem};
+use crate::error::{ApiError, FieldProblem};
 use crate::staging::StageOutcome;
 
 /// At most this many rejected records are listed in the answer to an NDJSON stream.

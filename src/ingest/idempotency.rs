@@ -4,7 +4,7 @@ use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 
-use crate::http::ApiError;
+use crate::error::ApiError;
 
 pub const HEADER: &str = "idempotency-key";
 

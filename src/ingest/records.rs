@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use super::ndjson::LineError;
-use crate::http::FieldProblem;
+use crate::error::FieldProblem;
 use crate::normalize::{FieldIssue, Mapping, validate_record};
 use crate::salesforce::SObjectDescribe;
 use crate::staging::StageRow;

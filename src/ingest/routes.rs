@@ -1,6 +1,6 @@
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use serde::Deserialize;
@@ -12,9 +12,11 @@ use super::ndjson::{NdjsonReader, StreamError};
 use super::pipeline::stage_chunk;
 use super::records::parse_array;
 use crate::auth::{Caller, Scope};
-use crate::http::{ApiError, AppState, Problem};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::normalize::Mapping;
 use crate::staging::{self, StagedRecord};
+use crate::state::AppState;
 
 /// NDJSON records are normalized and staged this many at a time.
 const NDJSON_CHUNK: usize = 2000;
@@ -75,8 +77,8 @@ enum Format {
 pub async fn post_records(
     State(state): State<AppState>,
     caller: Caller,
-    Path(object): Path<String>,
-    Query(params): Query<IngestParams>,
+    ApiPath(object): ApiPath<String>,
+    ApiQuery(params): ApiQuery<IngestParams>,
     headers: HeaderMap,
     request: Request,
 ) -> Result<Response, ApiError> {
@@ -129,7 +131,7 @@ pub async fn post_records(
         .iter()
         .filter(|r| r.status == super::RecordStatus::Staged)
         .filter_map(|r| r.external_id.as_deref());
-    tracing::debug!(object = %spec_name, external_ids = %crate::observe::external_ids(staged_ids), "records staged");
+    tracing::debug!(object = %spec_name, external_ids = %crate::telemetry::id_list(staged_ids), "records staged");
     Ok(replay(stored))
 }
 
@@ -266,7 +268,7 @@ fn body_format(headers: &HeaderMap) -> Result<Format, ApiError> {
 pub async fn get_record(
     State(state): State<AppState>,
     caller: Caller,
-    Path((object, external_id)): Path<(String, String)>,
+    ApiPath((object, external_id)): ApiPath<(String, String)>,
 ) -> Result<Json<StagedRecord>, ApiError> {
     caller.require(Scope::RecordsRead)?;
     state.object(&object)?;

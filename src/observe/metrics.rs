@@ -20,9 +20,10 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use super::figures;
 use crate::auth::{Caller, Scope};
-use crate::http::{ApiError, AppState, Problem};
+use crate::error::{ApiError, Problem};
 use crate::push::Outcome;
 use crate::salesforce::FailureClass;
+use crate::state::AppState;
 
 /// The Prometheus text exposition format, version 0.0.4.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";

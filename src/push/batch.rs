@@ -64,6 +64,8 @@ pub struct Pusher {
     pub(super) owner: String,
     /// Salesforce's describes, to check rows that never went through ingest (see `preflight`).
     pub(super) describes: Describes,
+    /// Put the records' fields in the `batch claimed` debug line (`SLUICE_LOG_PAYLOADS`).
+    pub(super) log_payloads: bool,
 }
 
 impl Pusher {
@@ -81,7 +83,14 @@ impl Pusher {
             cfg,
             owner,
             describes: Describes::default(),
+            log_payloads: false,
         }
+    }
+
+    /// Logs the fields of each batch it claims (debug level): personal data, for debugging only.
+    pub fn with_payload_logging(mut self, on: bool) -> Self {
+        self.log_payloads = on;
+        self
     }
 
     /// Checks upserts against these describes before sending them (rows written with SQL).

@@ -19,7 +19,11 @@ impl Pusher {
         permit: CallPermit,
     ) -> Result<Outcome, PushError> {
         let span = tracing::info_span!("push_batch", object = %spec.name, records = claimed.len(), batch_id = %uuid::Uuid::new_v4().simple());
-        span.in_scope(|| tracing::debug!(external_ids = %crate::observe::external_ids(claimed.iter().map(|r| r.external_id.as_str())), payload = crate::observe::payloads(claimed.iter().map(|r| &r.fields)).as_deref(), "batch claimed"));
+        let payload = self
+            .log_payloads
+            .then(|| serde_json::to_string(&claimed.iter().map(|r| &r.fields).collect::<Vec<_>>()))
+            .and_then(Result::ok);
+        span.in_scope(|| tracing::debug!(external_ids = %crate::telemetry::id_list(claimed.iter().map(|r| r.external_id.as_str())), payload = payload.as_deref(), "batch claimed"));
         let records = claimed.iter().map(|r| r.fields.clone()).collect();
         let started = std::time::Instant::now();
         let result = self

@@ -1,13 +1,15 @@
 //! `DELETE /v1/objects/{object}/records/{external_id}`: stage a deletion for the push engine.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use sqlx::PgPool;
 
 use crate::auth::{Caller, Scope};
-use crate::http::{ApiError, AppState, Problem};
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiPath;
 use crate::staging::{self, StagedRecord};
+use crate::state::AppState;
 
 /// Stages the deletion of a record: the scheduler deletes it in Salesforce by its Salesforce Id
 /// (a record never synced is only marked deleted). Answers with the record as staged now; its
@@ -31,7 +33,7 @@ use crate::staging::{self, StagedRecord};
 pub async fn delete_record(
     State(state): State<AppState>,
     caller: Caller,
-    Path((object, external_id)): Path<(String, String)>,
+    ApiPath((object, external_id)): ApiPath<(String, String)>,
 ) -> Result<(StatusCode, Json<StagedRecord>), ApiError> {
     caller.require(Scope::RecordsWrite)?;
     state.object(&object)?;

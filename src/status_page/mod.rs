@@ -18,8 +18,8 @@ use serde::Deserialize;
 pub use session::AdminSession;
 
 use crate::failures::{FailureFilter, store};
-use crate::http::AppState;
 use crate::observe::figures;
+use crate::state::AppState;
 use html::esc;
 
 /// The page has no scripts; inline styles only.

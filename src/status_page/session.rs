@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::auth::{Authenticator, Caller, Scope};
-use crate::http::AppState;
+use crate::state::AppState;
 
 pub const COOKIE: &str = "sluice_admin";
 pub const LOGIN_PATH: &str = "/admin/login";

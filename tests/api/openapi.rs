@@ -18,7 +18,7 @@ fn the_committed_openapi_document_matches_the_code() {
 async fn the_served_document_is_the_committed_one() {
     let sim = crate::helpers::spawn_sim().await;
     let cfg = crate::helpers::config(&sim.url, &[]);
-    let state = sluice::http::AppState {
+    let state = sluice::state::AppState {
         pool: sqlx::PgPool::connect_lazy("postgres://unused").unwrap(),
         catalog: std::sync::Arc::new(cfg.catalog.clone()),
         mappings: cfg.mappings.clone(),

@@ -52,7 +52,8 @@ async fn a_request_without_authorization_gets_401_with_a_challenge_and_a_problem
     assert_eq!(body["status"], 401);
     assert_eq!(body["title"], "Unauthorized");
     assert_eq!(body["detail"], AuthError::Missing.detail());
-    assert_eq!(body["type"], "about:blank");
+    assert_eq!(body["type"], "https://sluice.dev/problems/unauthorized");
+    assert_eq!(body["code"], "missing_token");
 }
 
 #[tokio::test]

@@ -1,48 +1,21 @@
-//! The one error type at the HTTP boundary, rendered as `application/problem+json` (RFC 9457).
+//! The one error type at the HTTP boundary and its one renderer, `application/problem+json`
+//! (RFC 9457).
 //!
-//! Internal causes are logged once, here, inside the request's span; clients get a short,
-//! stable description that names the field at fault and never internals.
+//! Every refusal the API gives goes through [`ApiError`]: handlers return it, the extractors in
+//! [`crate::extract`] wrap axum's rejections in it, the middleware answers timeouts with it, and
+//! a refused token ([`AuthError`]) is one of its variants. Internal causes are carried to the
+//! logging middleware ([`FailureCause`]) and logged once inside the request's span; clients get a
+//! short, stable description that names the field at fault and never internals.
+
+mod problem;
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+
+pub use problem::{FieldProblem, PROBLEM_JSON, Problem};
 
 use crate::auth::AuthError;
-
-pub const PROBLEM_JSON: &str = "application/problem+json";
-
-/// One thing wrong with one field of the input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct FieldProblem {
-    /// Index of the record in the request's array, when the problem is in one record.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub index: Option<usize>,
-    /// The record's external id, when it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// The field at fault (`body` for the request as a whole).
-    pub field: String,
-    /// A machine-readable rule name, e.g. `required`, `type`, `too_long`.
-    pub rule: String,
-    /// What is wrong, for a person.
-    pub message: String,
-}
-
-/// An RFC 9457 problem document.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Problem {
-    /// A URI reference naming the kind of problem.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// The problems with individual fields or records.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub errors: Vec<FieldProblem>,
-}
 
 /// Everything a handler can answer with besides success.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +41,8 @@ pub enum ApiError {
     AllRejected { errors: Vec<FieldProblem> },
     #[error("too many requests from this caller; retry after {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
+    #[error("the request took longer than {secs} s; retry")]
+    Timeout { secs: u64 },
     #[error("the database is unavailable")]
     Unavailable(#[source] sqlx::Error),
     #[error("internal error")]
@@ -79,13 +54,7 @@ impl ApiError {
         let message = message.into();
         Self::BadRequest {
             detail: format!("{field}: {message}"),
-            errors: vec![FieldProblem {
-                index: None,
-                external_id: None,
-                field: field.into(),
-                rule: rule.into(),
-                message,
-            }],
+            errors: vec![FieldProblem::new(field, rule, message)],
         }
     }
 
@@ -100,13 +69,14 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::AllRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Timeout { .. } | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn kind(&self) -> &'static str {
         match self {
+            Self::Auth(e) if e.status() == StatusCode::FORBIDDEN => "forbidden",
             Self::Auth(_) => "unauthorized",
             Self::BadRequest { .. } => "invalid-request",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
@@ -116,6 +86,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::AllRejected { .. } => "records-rejected",
             Self::TooManyRequests { .. } => "rate-limited",
+            Self::Timeout { .. } => "timeout",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -124,20 +95,14 @@ impl ApiError {
     fn problem(&self) -> Problem {
         let status = self.status();
         let detail = match self {
-            Self::Auth(e) => e.detail().to_owned(),
+            Self::Auth(e) => e.detail(),
             Self::Unavailable(_) => "the hub cannot reach its database; retry later".into(),
             Self::Internal(_) => "the hub failed to handle this request; retry later".into(),
             other => other.to_string(),
         };
         let errors = match self {
             Self::BadRequest { errors, .. } | Self::AllRejected { errors } => errors.clone(),
-            Self::PayloadTooLarge { .. } => vec![FieldProblem {
-                index: None,
-                external_id: None,
-                field: "body".into(),
-                rule: "too_large".into(),
-                message: detail.clone(),
-            }],
+            Self::PayloadTooLarge { .. } => vec![FieldProblem::new("body", "too_large", &detail)],
             _ => Vec::new(),
         };
         Problem {
@@ -145,6 +110,10 @@ impl ApiError {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail,
+            code: match self {
+                Self::Auth(e) => Some(e.code()),
+                _ => None,
+            },
             errors,
         }
     }
@@ -182,7 +151,7 @@ impl IntoResponse for ApiError {
             Self::Auth(e) => {
                 headers.insert(header::WWW_AUTHENTICATE, e.www_authenticate());
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::Timeout { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
             Self::TooManyRequests { retry_after_secs } => {
@@ -191,20 +160,23 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         // Logged once by the `log_failures` middleware, inside the request's span.
-        match self {
-            Self::Internal(e) => {
-                response
-                    .extensions_mut()
-                    .insert(FailureCause(format!("{e:#}")));
-            }
-            Self::Unavailable(e) => {
-                response
-                    .extensions_mut()
-                    .insert(FailureCause(e.to_string()));
-            }
-            _ => {}
+        let cause = match self {
+            Self::Internal(e) => Some(format!("{e:#}")),
+            Self::Unavailable(e) => Some(e.to_string()),
+            Self::Timeout { secs } => Some(format!("handler did not answer within {secs} s")),
+            _ => None,
+        };
+        if let Some(cause) = cause {
+            response.extensions_mut().insert(FailureCause(cause));
         }
         response
+    }
+}
+
+/// A refused token is answered like every other error (401 or 403 with its challenge).
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        ApiError::Auth(self).into_response()
     }
 }
 
