@@ -43,9 +43,10 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 /// True when every embedded migration has been applied (for `/ready`).
 pub async fn is_migrated(pool: &PgPool) -> Result<bool, sqlx::Error> {
     let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
-    let applied: Option<i64> =
-        sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
-            .fetch_one(pool)
-            .await?;
+    // `_sqlx_migrations` is the migrator's own table; an unmigrated database fails this query,
+    // which `/ready` reports as not ready.
+    let applied = sqlx::query_scalar!("SELECT max(version) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await?;
     Ok(applied.unwrap_or(0) >= latest)
 }

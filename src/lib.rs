@@ -5,7 +5,6 @@
 //! through a typed client ([`salesforce`]). [`sim`] is a Salesforce simulator for tests and local
 //! runs. [`serve`] wires it together; [`http`] is the API and its OpenAPI document.
 
-pub mod apex;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -21,6 +20,7 @@ pub mod objects;
 pub mod observe;
 pub mod ops;
 pub mod push;
+pub mod records;
 pub mod salesforce;
 pub mod serve;
 pub mod sim;

@@ -4,11 +4,13 @@
 //! mappings, for tests. Objects are pushed in catalog order, so a parent listed before its
 //! children reaches Salesforce first when both are staged together.
 
+use crate::staging::{ObjectName, is_api_name};
+
 /// One object the hub accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectSpec {
     /// API name, e.g. `Contact` or `Invoice__c`.
-    pub name: String,
+    pub name: ObjectName,
     /// The external id field records are upserted by, e.g. `External_Id__c`.
     pub external_id_field: String,
 }
@@ -36,19 +38,28 @@ pub enum CatalogError {
     BadName(String),
 }
 
+impl ObjectSpec {
+    /// An object keyed by `external_id_field`; both must be API names.
+    pub fn new(name: &str, external_id_field: &str) -> Result<Self, CatalogError> {
+        let name = ObjectName::parse(name).map_err(|_| CatalogError::BadName(name.to_owned()))?;
+        if !is_api_name(external_id_field) {
+            return Err(CatalogError::BadName(external_id_field.to_owned()));
+        }
+        Ok(Self {
+            name,
+            external_id_field: external_id_field.to_owned(),
+        })
+    }
+}
+
 impl Catalog {
     pub fn new(objects: Vec<ObjectSpec>) -> Result<Self, CatalogError> {
         if objects.is_empty() {
             return Err(CatalogError::Empty);
         }
         for (i, spec) in objects.iter().enumerate() {
-            for name in [&spec.name, &spec.external_id_field] {
-                if !is_api_name(name) {
-                    return Err(CatalogError::BadName(name.clone()));
-                }
-            }
             if objects[..i].iter().any(|o| o.name == spec.name) {
-                return Err(CatalogError::Duplicate(spec.name.clone()));
+                return Err(CatalogError::Duplicate(spec.name.to_string()));
             }
         }
         Ok(Self { objects })
@@ -70,19 +81,13 @@ impl Catalog {
                     fields: (field.to_owned(), other.to_owned()),
                 });
             }
-            objects.push(ObjectSpec {
-                name: object.to_owned(),
-                external_id_field: field.to_owned(),
-            });
+            objects.push(ObjectSpec::new(object, field)?);
         }
         Self::new(objects)
     }
 
     pub fn default_set() -> Self {
-        let spec = |name: &str, field: &str| ObjectSpec {
-            name: name.into(),
-            external_id_field: field.into(),
-        };
+        let spec = |name: &str, field: &str| ObjectSpec::new(name, field).expect("API names");
         Self::new(vec![
             spec("Account", "External_Id__c"),
             spec("Contact", "External_Id__c"),
@@ -92,7 +97,7 @@ impl Catalog {
     }
 
     pub fn get(&self, name: &str) -> Option<&ObjectSpec> {
-        self.objects.iter().find(|o| o.name == name)
+        self.objects.iter().find(|o| o.name == *name)
     }
 
     /// Objects in push order.
@@ -102,13 +107,6 @@ impl Catalog {
 }
 
 /// Salesforce API names: a letter, then letters, digits and single underscores (`__c` suffixes allowed).
-pub fn is_api_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name.len() <= 80
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,14 +122,10 @@ mod tests {
 
     #[test]
     fn duplicates_bad_names_and_an_empty_catalog_are_refused() {
-        let spec = |name: &str| ObjectSpec {
-            name: name.into(),
-            external_id_field: "X__c".into(),
-        };
-        let dup = Catalog::new(vec![spec("A"), spec("A")]);
+        let spec = |name: &str| ObjectSpec::new(name, "X__c");
+        let dup = Catalog::new(vec![spec("A").unwrap(), spec("A").unwrap()]);
         assert!(matches!(dup, Err(CatalogError::Duplicate(n)) if n == "A"));
-        let bad = Catalog::new(vec![spec("Con tact")]);
-        assert!(matches!(bad, Err(CatalogError::BadName(_))));
+        assert!(matches!(spec("Con tact"), Err(CatalogError::BadName(_))));
         assert!(matches!(Catalog::new(vec![]), Err(CatalogError::Empty)));
     }
 
@@ -143,14 +137,5 @@ mod tests {
         let from_mappings = Catalog::from_mappings(&mappings).expect("a catalog");
         let specs = |c: &Catalog| c.iter().cloned().collect::<Vec<_>>();
         assert_eq!(specs(&from_mappings), specs(&Catalog::default_set()));
-    }
-
-    #[test]
-    fn api_names() {
-        assert!(is_api_name("Invoice__c"));
-        assert!(is_api_name("External_Id__c"));
-        assert!(!is_api_name("1abc"));
-        assert!(!is_api_name("a-b"));
-        assert!(!is_api_name(""));
     }
 }

@@ -23,6 +23,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    // Before the first Salesforce call, so that every call is counted.
+    crate::observe::metrics::install();
     let client = SalesforceClient::new(cfg.salesforce.clone()).context("SALESFORCE_* settings")?;
     let authenticator = Authenticator::new(cfg.auth.clone());
     let catalog = Arc::new(cfg.catalog.clone());
@@ -73,7 +75,7 @@ pub async fn run(
             .is_err()
     {
         scheduler.abort();
-        let released = push::release_all(&pusher).await.unwrap_or(0);
+        let released = pusher.release_all().await.unwrap_or(0);
         tracing::warn!(
             released,
             "scheduler cut short at the deadline; its batch was given back"
@@ -97,7 +99,7 @@ async fn load_describes(
     client: &SalesforceClient,
     cfg: &Config,
 ) -> anyhow::Result<()> {
-    let objects: Vec<String> = cfg.catalog.iter().map(|o| o.name.clone()).collect();
+    let objects: Vec<String> = cfg.catalog.iter().map(|o| o.name.to_string()).collect();
     let names: Vec<&str> = objects.iter().map(String::as_str).collect();
     match describes
         .load(pool, client, &names, cfg.describe_max_age)

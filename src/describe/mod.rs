@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use sqlx::PgPool;
+use sqlx::types::Json;
 
 use crate::salesforce::{SObjectDescribe, SalesforceClient, SalesforceError};
 
@@ -72,16 +73,16 @@ impl Describes {
         max_age: Duration,
     ) -> Result<(), DescribeError> {
         for object in objects {
-            let cached: Option<sqlx::types::Json<SObjectDescribe>> = sqlx::query_scalar(
-                "SELECT describe FROM salesforce_describes \
-                 WHERE object = $1 AND fetched_at > now() - make_interval(secs => $2)",
+            let cached = sqlx::query_scalar!(
+                r#"SELECT describe AS "describe: Json<SObjectDescribe>" FROM salesforce_describes
+                   WHERE object = $1 AND fetched_at > now() - make_interval(secs => $2)"#,
+                object,
+                max_age.as_secs_f64(),
             )
-            .bind(object)
-            .bind(max_age.as_secs_f64())
             .fetch_optional(pool)
             .await?;
             let describe = match cached {
-                Some(sqlx::types::Json(d)) => d,
+                Some(Json(d)) => d,
                 None => {
                     let fresh = client.describe(object).await.map_err(|source| {
                         DescribeError::Salesforce {
@@ -101,13 +102,13 @@ impl Describes {
 }
 
 async fn store(pool: &PgPool, describe: &SObjectDescribe) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO salesforce_describes (object, describe, fetched_at) VALUES ($1, $2, now()) \
          ON CONFLICT ON CONSTRAINT salesforce_describes_pkey \
          DO UPDATE SET describe = EXCLUDED.describe, fetched_at = now()",
+        describe.name,
+        Json(describe) as _,
     )
-    .bind(&describe.name)
-    .bind(sqlx::types::Json(describe))
     .execute(pool)
     .await?;
     Ok(())

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::state::AppState;
-use crate::{apex, failures, ingest};
+use crate::{failures, ingest, observe, push, records};
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -40,21 +40,19 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::get_health))
         .routes(routes!(health::get_ready))
         .routes(routes!(ingest::routes::post_records))
-        .routes(routes!(ingest::routes::get_record))
-        .routes(routes!(crate::push::routes::delete_record))
-        .routes(routes!(failures::routes::list_failures))
-        .routes(routes!(failures::routes::retry_failures))
-        .routes(routes!(failures::routes::discard_failures))
-        .routes(routes!(crate::observe::metrics::get_metrics))
-        .routes(routes!(apex::lookup::get_record_by_salesforce_id))
-        .routes(routes!(apex::push_now::push_records_now))
-        .routes(routes!(apex::from_salesforce::post_salesforce_records))
+        .routes(routes!(records::get_record))
+        .routes(routes!(records::delete_record))
+        .routes(routes!(failures::list_failures))
+        .routes(routes!(failures::retry_failures))
+        .routes(routes!(failures::discard_failures))
+        .routes(routes!(observe::metrics::get_metrics))
+        .routes(routes!(records::get_record_by_salesforce_id))
+        .routes(routes!(push::push_now::push_records_now))
+        .routes(routes!(ingest::from_salesforce::post_salesforce_records))
 }
 
 /// The application's router, with its middleware. Tests call it in-process or serve it on port 0.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
-    // Installed before the first request so that no count is lost.
-    crate::observe::metrics::install();
     let (router, _) = routes().split_for_parts();
     let openapi_json = openapi::document_json();
     let body_limit = state.max_body_bytes;

@@ -63,7 +63,7 @@ impl IngestResponse {
             for &index in indexes {
                 results.push(RecordResult {
                     index,
-                    external_id: Some(row.external_id.clone()),
+                    external_id: Some(row.external_id.to_string()),
                     status,
                     errors: Vec::new(),
                 });

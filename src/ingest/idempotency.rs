@@ -53,22 +53,22 @@ pub async fn lookup(
     key: &IdempotencyKey,
     hash: &str,
 ) -> Result<Option<StoredAnswer>, ApiError> {
-    let row: Option<(String, i16, serde_json::Value)> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT request_hash, status_code, response FROM ingest_requests \
          WHERE caller = $1 AND idempotency_key = $2",
+        caller,
+        key.0,
     )
-    .bind(caller)
-    .bind(&key.0)
     .fetch_optional(&mut *conn)
     .await?;
     match row {
         None => Ok(None),
-        Some((stored, _, _)) if stored != hash => Err(ApiError::Conflict(
+        Some(row) if row.request_hash != hash => Err(ApiError::Conflict(
             "this Idempotency-Key was used before with a different request".into(),
         )),
-        Some((_, status, body)) => Ok(Some(StoredAnswer {
-            status: u16::try_from(status).unwrap_or(500),
-            body,
+        Some(row) => Ok(Some(StoredAnswer {
+            status: u16::try_from(row.status_code).unwrap_or(500),
+            body: row.response,
         })),
     }
 }
@@ -82,15 +82,15 @@ pub async fn store(
     hash: &str,
     answer: &StoredAnswer,
 ) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO ingest_requests (caller, idempotency_key, request_hash, status_code, response) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT ON CONSTRAINT ingest_requests_pkey DO NOTHING",
+        caller,
+        key.0,
+        hash,
+        i16::try_from(answer.status).unwrap_or(500),
+        answer.body,
     )
-    .bind(caller)
-    .bind(&key.0)
-    .bind(hash)
-    .bind(i16::try_from(answer.status).unwrap_or(500))
-    .bind(&answer.body)
     .execute(&mut *conn)
     .await?;
     Ok(inserted.rows_affected() == 1)

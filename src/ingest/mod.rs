@@ -1,13 +1,21 @@
-//! Ingest: records posted to the API are normalized through their sender's mapping, checked
-//! against Salesforce's describe, and staged in Postgres.
+//! Ingest: batches of records coming into the hub.
+//!
+//! Records posted by senders are normalized through their sender's mapping, checked against
+//! Salesforce's describe, and staged in Postgres ([`routes`]). Records changed in Salesforce and
+//! sent back by Apex are stored as Salesforce has them, never to be pushed back
+//! ([`from_salesforce`]).
 
 mod answer;
+pub mod from_salesforce;
 mod idempotency;
+pub mod metrics;
 mod ndjson;
 mod pipeline;
 mod records;
 pub mod routes;
+mod salesforce_records;
 
 pub use answer::{IngestResponse, RecordResult, RecordStatus};
 pub use records::MAX_RECORDS_PER_REQUEST;
-pub use routes::{DEFAULT_SOURCE, get_record, post_records};
+pub use routes::{DEFAULT_SOURCE, post_records};
+pub use salesforce_records::MAX_SALESFORCE_RECORDS;

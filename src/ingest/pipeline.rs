@@ -9,12 +9,13 @@ use super::ndjson::LineError;
 use super::records::{self, ParsedBatch};
 use crate::normalize::Mapping;
 use crate::salesforce::SObjectDescribe;
-use crate::staging::{self, StageOutcome, StageRow};
+use crate::staging::{self, ExternalId, ObjectName, StageOutcome, StageRow};
 
 /// Normalizes, validates and stages `items` in the caller's transaction (one statement for the
 /// lookup of existing rows, one for the writes).
 pub async fn stage_chunk(
     conn: &mut PgConnection,
+    object: &ObjectName,
     mapping: &Mapping,
     describe: Option<&SObjectDescribe>,
     items: Vec<(usize, Result<Value, LineError>)>,
@@ -28,7 +29,7 @@ pub async fn stage_chunk(
             .iter()
             .map(|(r, _)| r.external_id.as_str())
             .collect();
-        let staged: HashSet<String> = staging::existing_external_ids(conn, mapping.object(), &ids)
+        let staged: HashSet<ExternalId> = staging::existing_external_ids(conn, object, &ids)
             .await?
             .into_iter()
             .collect();
@@ -38,7 +39,7 @@ pub async fn stage_chunk(
     let outcomes = if rows.is_empty() {
         Vec::new()
     } else {
-        staging::stage_records(conn, mapping.object(), &rows).await?
+        staging::stage_records(conn, object, &rows).await?
     };
     Ok((batch, outcomes))
 }

@@ -10,12 +10,10 @@ use super::ndjson::LineError;
 use crate::error::FieldProblem;
 use crate::normalize::{FieldIssue, Mapping, validate_record};
 use crate::salesforce::SObjectDescribe;
-use crate::staging::StageRow;
+use crate::staging::{ExternalId, InvalidKey, StageRow};
 
 /// The most records one JSON array may carry; larger loads use NDJSON.
 pub const MAX_RECORDS_PER_REQUEST: usize = 10_000;
-/// External ids are indexed keys; Salesforce's own text external ids are at most 255 characters.
-const MAX_EXTERNAL_ID_LEN: usize = 255;
 
 /// Records split into the rows to stage and the problems of the others.
 #[derive(Debug, Default)]
@@ -72,7 +70,7 @@ pub fn prepare(
     mapping: &Mapping,
 ) -> ParsedBatch {
     let mut batch = ParsedBatch::default();
-    let mut position: HashMap<String, usize> = HashMap::new();
+    let mut position: HashMap<ExternalId, usize> = HashMap::new();
     for (index, item) in items {
         batch.total += 1;
         let item = match item {
@@ -105,7 +103,7 @@ pub fn prepare(
 /// Checks each row against Salesforce's describe; rows Salesforce would refuse become problems.
 /// `staged` holds the external ids already in staging: the others are inserts, which need every
 /// required field.
-pub fn validate(batch: &mut ParsedBatch, describe: &SObjectDescribe, staged: &HashSet<String>) {
+pub fn validate(batch: &mut ParsedBatch, describe: &SObjectDescribe, staged: &HashSet<ExternalId>) {
     let rows = std::mem::take(&mut batch.rows);
     for (row, indexes) in rows {
         let issues = validate_record(describe, &row.fields, !staged.contains(&row.external_id));
@@ -117,7 +115,7 @@ pub fn validate(batch: &mut ParsedBatch, describe: &SObjectDescribe, staged: &Ha
             for issue in &issues {
                 batch
                     .problems
-                    .push(from_issue(index, Some(row.external_id.clone()), issue));
+                    .push(from_issue(index, Some(row.external_id.to_string()), issue));
             }
         }
     }
@@ -144,23 +142,18 @@ fn normalize(index: usize, item: Value, mapping: &Mapping) -> Result<StageRow, V
             .collect::<Vec<_>>()
     })?;
     let field = mapping.external_id_field();
-    let external_id = match fields.get(field) {
+    let raw = match fields.get(field) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
-        _ => {
-            return Err(vec![problem(
-                index,
-                None,
-                field,
-                "required",
-                "the external id is required",
-            )]);
-        }
+        _ => String::new(),
     };
-    if external_id.chars().count() > MAX_EXTERNAL_ID_LEN {
-        let message = format!("longer than {MAX_EXTERNAL_ID_LEN} characters");
-        return Err(vec![problem(index, None, field, "too_long", &message)]);
-    }
+    let external_id = ExternalId::parse(&raw).map_err(|e| {
+        let (rule, message) = match e {
+            InvalidKey::TooLong => ("too_long", e.to_string()),
+            _ => ("required", "the external id is required".to_owned()),
+        };
+        vec![problem(index, None, field, rule, &message)]
+    })?;
     Ok(StageRow {
         external_id,
         fields,

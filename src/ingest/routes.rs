@@ -1,4 +1,3 @@
-use axum::Json;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header};
@@ -15,7 +14,8 @@ use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::normalize::Mapping;
-use crate::staging::{self, StagedRecord};
+use crate::objects::ObjectSpec;
+use crate::staging::ObjectName;
 use crate::state::AppState;
 
 /// NDJSON records are normalized and staged this many at a time.
@@ -83,7 +83,7 @@ pub async fn post_records(
     request: Request,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::RecordsWrite)?;
-    let mapping = authorized_mapping(&state, &caller, &object, params.source.as_deref())?;
+    let (spec, mapping) = authorized_mapping(&state, &caller, &object, params.source.as_deref())?;
     let format = body_format(&headers)?;
     let key = IdempotencyKey::from_headers(&headers)?;
     let caller_id = format!("{}|{}", caller.issuer, caller.subject);
@@ -93,8 +93,8 @@ pub async fn post_records(
         mut tx,
         answer,
     } = match format {
-        Format::JsonArray => json_array(&state, mapping, body, &object).await?,
-        Format::Ndjson => ndjson(&state, mapping, body, &object).await?,
+        Format::JsonArray => json_array(&state, &spec.name, mapping, body).await?,
+        Format::Ndjson => ndjson(&state, &spec.name, mapping, body).await?,
     };
     let stored = StoredAnswer {
         status: answer.status().as_u16(),
@@ -118,14 +118,14 @@ pub async fn post_records(
         }
     }
     tx.commit().await?;
-    let spec_name = mapping.object().to_owned();
+    let spec_name = spec.name.as_str();
     tracing::info!(object = %spec_name, source = mapping.source(), staged = answer.staged, unchanged = answer.unchanged, rejected = answer.rejected, "records ingested");
-    metrics::counter!("sluice_records_received_total", "object" => spec_name.clone())
-        .increment((answer.staged + answer.unchanged + answer.rejected) as u64);
-    metrics::counter!("sluice_records_rejected_total", "object" => spec_name.clone())
-        .increment(answer.rejected as u64);
-    metrics::counter!("sluice_records_staged_total", "object" => spec_name.clone())
-        .increment(answer.staged as u64);
+    super::metrics::records(
+        spec_name,
+        answer.staged + answer.unchanged + answer.rejected,
+        answer.rejected,
+        answer.staged,
+    );
     let staged_ids = answer
         .results
         .iter()
@@ -145,23 +145,24 @@ struct Staged {
 /// A JSON array, read whole (it is bounded by the body limit).
 async fn json_array(
     state: &AppState,
+    object: &ObjectName,
     mapping: &Mapping,
     body: Body,
-    object: &str,
 ) -> Result<Staged, ApiError> {
     let bytes = axum::body::to_bytes(body, state.max_body_bytes)
         .await
         .map_err(|_| ApiError::PayloadTooLarge {
             limit: state.max_body_bytes,
         })?;
-    let hash = idempotency::request_hash(object, &bytes);
+    let hash = idempotency::request_hash(object.as_str(), &bytes);
     let items =
         parse_array(&bytes).map_err(|e| ApiError::bad_request("body", e.rule, e.message))?;
     drop(bytes);
-    let describe = state.describes.get(mapping.object());
+    let describe = state.describes.get(object.as_str());
     let mut tx = state.pool.begin().await?;
     let items = items.into_iter().map(Ok).enumerate().collect();
-    let (batch, outcomes) = stage_chunk(&mut tx, mapping, describe.as_deref(), items).await?;
+    let (batch, outcomes) =
+        stage_chunk(&mut tx, object, mapping, describe.as_deref(), items).await?;
     let mut answer = IngestResponse::default();
     answer.add(batch, &outcomes, false);
     Ok(Staged { hash, tx, answer })
@@ -171,12 +172,12 @@ async fn json_array(
 /// stages nothing.
 async fn ndjson(
     state: &AppState,
+    object: &ObjectName,
     mapping: &Mapping,
     body: Body,
-    object: &str,
 ) -> Result<Staged, ApiError> {
-    let mut reader = NdjsonReader::new(body, state.max_stream_bytes, object);
-    let describe = state.describes.get(mapping.object());
+    let mut reader = NdjsonReader::new(body, state.max_stream_bytes, object.as_str());
+    let describe = state.describes.get(object.as_str());
     let mut tx = state.pool.begin().await?;
     let mut answer = IngestResponse::default();
     loop {
@@ -187,7 +188,8 @@ async fn ndjson(
         if chunk.is_empty() {
             break;
         }
-        let (batch, outcomes) = stage_chunk(&mut tx, mapping, describe.as_deref(), chunk).await?;
+        let (batch, outcomes) =
+            stage_chunk(&mut tx, object, mapping, describe.as_deref(), chunk).await?;
         answer.add(batch, &outcomes, true);
     }
     if answer.staged + answer.unchanged + answer.rejected == 0 {
@@ -214,21 +216,23 @@ fn stream_error(e: StreamError) -> ApiError {
     }
 }
 
+/// The object and the sender's mapping for it, once the caller may write both.
 fn authorized_mapping<'a>(
     state: &'a AppState,
     caller: &Caller,
     object: &str,
     source: Option<&str>,
-) -> Result<&'a Mapping, ApiError> {
-    state.object(object)?;
+) -> Result<(&'a ObjectSpec, &'a Mapping), ApiError> {
+    let spec = state.object(object)?;
     caller.may_write_object(object)?;
     let source = source.unwrap_or(DEFAULT_SOURCE);
     caller.may_write_source(source)?;
-    state.mappings.get(source, object).ok_or_else(|| {
+    let mapping = state.mappings.get(source, object).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no mapping for source {source:?} and object {object:?}"
         ))
-    })
+    })?;
+    Ok((spec, mapping))
 }
 
 fn body_format(headers: &HeaderMap) -> Result<Format, ApiError> {
@@ -246,34 +250,4 @@ fn body_format(headers: &HeaderMap) -> Result<Format, ApiError> {
             "Content-Type must be application/json or application/x-ndjson, got {content_type:?}"
         )))
     }
-}
-
-/// A staged record's fields and sync status.
-#[utoipa::path(
-    get,
-    path = "/v1/objects/{object}/records/{external_id}",
-    tag = "records",
-    params(
-        ("object" = String, Path, description = "Salesforce object API name"),
-        ("external_id" = String, Path, description = "The record's external id"),
-    ),
-    responses(
-        (status = 200, description = "The record and its sync state", body = StagedRecord),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token may not read records", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown object or record", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn get_record(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((object, external_id)): ApiPath<(String, String)>,
-) -> Result<Json<StagedRecord>, ApiError> {
-    caller.require(Scope::RecordsRead)?;
-    state.object(&object)?;
-    staging::find_record(&state.pool, &object, &external_id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("no {object} with external id {external_id:?}")))
 }

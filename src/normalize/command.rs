@@ -43,10 +43,10 @@ pub async fn check(dir: &Path, env: &Env) -> anyhow::Result<String> {
     let mut describes = HashMap::new();
     for spec in catalog.iter() {
         let describe = client
-            .describe(&spec.name)
+            .describe(spec.name.as_str())
             .await
             .with_context(|| format!("reading the describe of {}", spec.name))?;
-        describes.insert(spec.name.clone(), describe);
+        describes.insert(spec.name.to_string(), describe);
     }
     if let Err(problems) = set.check_against(&describes) {
         let list: Vec<String> = problems.iter().map(ToString::to_string).collect();

@@ -11,7 +11,6 @@
 
 use std::fmt::Write as _;
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::header;
@@ -21,26 +20,24 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use super::figures;
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, Problem};
-use crate::push::Outcome;
-use crate::salesforce::FailureClass;
+use crate::salesforce::gate;
 use crate::state::AppState;
 
 /// The Prometheus text exposition format, version 0.0.4.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-const BATCH_SIZE_BUCKETS: &[f64] = &[1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 150.0, 200.0];
 const SECONDS_BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// Installs the process-wide recorder (once; later calls return the same handle). Counts made
-/// before it is installed are lost, so `http::router` calls it when the hub starts.
+/// before it is installed are lost, so `serve` installs it before the hub's first call.
 pub fn install() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let builder = PrometheusBuilder::new()
             .set_buckets_for_metric(
-                Matcher::Full("sluice_push_batch_size".into()),
-                BATCH_SIZE_BUCKETS,
+                Matcher::Full(crate::push::metrics::BATCH_SIZE_METRIC.into()),
+                crate::push::metrics::BATCH_SIZE_BUCKETS,
             )
             .and_then(|b| {
                 b.set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
@@ -51,104 +48,11 @@ pub fn install() -> &'static PrometheusHandle {
         if metrics::set_global_recorder(recorder).is_err() {
             tracing::warn!("a metrics recorder was already installed; /metrics shows only gauges");
         }
-        describe();
+        crate::ingest::metrics::describe();
+        crate::push::metrics::describe();
+        crate::salesforce::metrics::describe();
         handle
     })
-}
-
-fn describe() {
-    use metrics::{describe_counter, describe_histogram};
-    describe_counter!(
-        "sluice_records_received_total",
-        "Records received by the ingest API."
-    );
-    describe_counter!(
-        "sluice_records_rejected_total",
-        "Records refused by validation at ingest."
-    );
-    describe_counter!(
-        "sluice_records_staged_total",
-        "Records staged as new or changed."
-    );
-    describe_counter!(
-        "sluice_records_pushed_total",
-        "Records Salesforce accepted."
-    );
-    describe_counter!(
-        "sluice_records_failed_total",
-        "Records Salesforce refused (final)."
-    );
-    describe_counter!(
-        "sluice_records_retried_total",
-        "Records queued again after a transient failure."
-    );
-    describe_histogram!(
-        "sluice_push_batch_size",
-        "Records per sObject Collections call."
-    );
-    describe_histogram!(
-        "sluice_push_duration_seconds",
-        "Duration of one push call to Salesforce."
-    );
-    describe_counter!(
-        "sluice_salesforce_calls_total",
-        "Salesforce API calls by kind and outcome."
-    );
-    describe_counter!(
-        "sluice_salesforce_token_requests_total",
-        "OAuth token requests (first mint and refreshes)."
-    );
-}
-
-/// A push call of `records` records to Salesforce took `elapsed`.
-pub fn push_call(object: &str, records: usize, elapsed: Duration) {
-    let object = object.to_owned();
-    metrics::histogram!("sluice_push_batch_size", "object" => object.clone())
-        .record(records as f64);
-    metrics::histogram!("sluice_push_duration_seconds", "object" => object).record(elapsed);
-}
-
-/// The per-record outcome of a batch whose call succeeded.
-pub fn push_outcome(outcome: &Outcome) {
-    if let Outcome::Pushed {
-        object,
-        synced,
-        failed,
-        retrying,
-        ..
-    } = outcome
-    {
-        count_push(object, *synced, *failed, *retrying);
-    }
-}
-
-/// A push call failed as a whole: its records are retried later, or failed when the error is final.
-pub fn push_request_failed(object: &str, records: usize, class: FailureClass) {
-    match class {
-        FailureClass::Fatal => count_push(object, 0, records, 0),
-        FailureClass::Transient | FailureClass::LimitExceeded => count_push(object, 0, 0, records),
-    }
-}
-
-fn count_push(object: &str, pushed: usize, failed: usize, retried: usize) {
-    let object = object.to_owned();
-    metrics::counter!("sluice_records_pushed_total", "object" => object.clone())
-        .increment(pushed as u64);
-    metrics::counter!("sluice_records_failed_total", "object" => object.clone())
-        .increment(failed as u64);
-    metrics::counter!("sluice_records_retried_total", "object" => object).increment(retried as u64);
-}
-
-/// One Salesforce API call: `kind` is the resource (`collections`, `bulk`, `limits`, ...).
-pub fn salesforce_call(kind: &'static str, outcome: Result<(), FailureClass>) {
-    let outcome = match outcome {
-        Ok(()) => "success",
-        Err(FailureClass::Transient) => "transient",
-        Err(FailureClass::LimitExceeded) => "limit_exceeded",
-        Err(FailureClass::Fatal) => "fatal",
-    };
-    metrics::counter!("sluice_salesforce_calls_total", "kind" => kind, "outcome" => outcome)
-        .increment(1);
 }
 
 /// The recorder's counters and histograms followed by the gauges read from Postgres.
@@ -156,9 +60,8 @@ pub async fn render(state: &AppState) -> Result<String, sqlx::Error> {
     let handle = install();
     handle.run_upkeep();
     let mut out = handle.render();
-    let order: Vec<&str> = state.catalog.iter().map(|o| o.name.as_str()).collect();
-    let objects = figures::per_object(&state.pool, &order).await?;
-    let usage = figures::usage(&state.pool).await?;
+    let objects = figures::per_object(&state.pool, &state.catalog).await?;
+    let usage = gate::usage(&state.pool).await?;
     gauge_family(
         &mut out,
         "sluice_queue_depth",
@@ -168,7 +71,7 @@ pub async fn render(state: &AppState) -> Result<String, sqlx::Error> {
         let _ = writeln!(
             out,
             "sluice_queue_depth{{object=\"{}\"}} {}",
-            label(&o.object),
+            label(o.object.as_str()),
             o.pending
         );
     }
@@ -181,7 +84,7 @@ pub async fn render(state: &AppState) -> Result<String, sqlx::Error> {
         let _ = writeln!(
             out,
             "sluice_queue_lag_seconds{{object=\"{}\"}} {:.3}",
-            label(&o.object),
+            label(o.object.as_str()),
             o.lag_seconds.unwrap_or(0.0)
         );
     }
@@ -195,7 +98,7 @@ pub async fn render(state: &AppState) -> Result<String, sqlx::Error> {
             let _ = writeln!(
                 out,
                 "sluice_records{{object=\"{}\",status=\"{status}\"}} {count}",
-                label(&o.object)
+                label(o.object.as_str())
             );
         }
     }

@@ -8,4 +8,5 @@
 //! `SLUICE_LOG_PAYLOADS=true` (see [`crate::telemetry::id_list`]).
 
 pub mod figures;
+pub mod format;
 pub mod metrics;

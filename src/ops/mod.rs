@@ -7,7 +7,7 @@ mod status;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::failures::{FailureFilter, store};
+use crate::staging::{self, FailureFilter, ObjectName, Requeue};
 
 pub use status::render as status_text;
 
@@ -37,6 +37,8 @@ pub enum OpsError {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     },
+    #[error(transparent)]
+    Object(#[from] crate::staging::InvalidKey),
     #[error("database error")]
     Database(#[from] sqlx::Error),
 }
@@ -77,12 +79,13 @@ pub struct StatusArgs {
 
 /// Re-queues matching failed records with fresh attempts.
 pub async fn retry(pool: &PgPool, args: &FailureArgs) -> Result<u64, OpsError> {
-    Ok(store::retry(pool, &args.filter()?).await?)
+    let filter = args.filter()?;
+    Ok(staging::requeue(pool, Requeue::Failed(&filter)).await?)
 }
 
 /// Gives up on matching failed records (kept as `discarded`).
 pub async fn discard(pool: &PgPool, args: &FailureArgs) -> Result<u64, OpsError> {
-    Ok(store::discard(pool, &args.filter()?).await?)
+    Ok(staging::discard(pool, &args.filter()?).await?)
 }
 
 /// Queues again every record of `object` first received in `[from, to)` that is not already
@@ -95,19 +98,11 @@ pub async fn replay(pool: &PgPool, args: &ReplayArgs) -> Result<u64, OpsError> {
             to: args.to,
         });
     }
-    // The status change alone leaves fields and version as they are (the staging trigger sees no
-    // content change); the statement-level trigger notifies the schedulers of the pending rows.
-    let result = sqlx::query(
-        "UPDATE staging_records SET sync_status = 'pending', attempts = 0, next_attempt_at = now(), \
-         updated_at = now() \
-         WHERE object = $1 AND origin = 'hub' AND operation = 'upsert' \
-           AND sync_status IN ('synced', 'failed', 'discarded') \
-           AND received_at >= $2 AND received_at < $3",
-    )
-    .bind(&args.object)
-    .bind(args.from)
-    .bind(args.to)
-    .execute(pool)
-    .await?;
-    Ok(result.rows_affected())
+    let object = ObjectName::parse(&args.object)?;
+    let which = Requeue::Received {
+        object: &object,
+        from: args.from,
+        to: args.to,
+    };
+    Ok(staging::requeue(pool, which).await?)
 }

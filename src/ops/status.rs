@@ -4,15 +4,15 @@ use std::fmt::Write as _;
 
 use sqlx::PgPool;
 
-use crate::failures::{FailureFilter, store};
-use crate::observe::figures;
-use crate::status_page::html::{duration, number};
+use crate::observe::format::{duration, number};
+use crate::salesforce::gate;
+use crate::staging::{self, FailureFilter};
 
 pub async fn render(pool: &PgPool, failures_shown: i64) -> Result<String, sqlx::Error> {
-    let objects = figures::per_object(pool, &[]).await?;
-    let usage = figures::usage(pool).await?;
-    let groups = figures::failure_groups(pool).await?;
-    let recent = store::list(pool, &FailureFilter::default(), failures_shown).await?;
+    let objects = staging::counts_per_object(pool).await?;
+    let usage = gate::usage(pool).await?;
+    let groups = staging::failure_groups(pool).await?;
+    let recent = staging::list_failed(pool, &FailureFilter::default(), failures_shown).await?;
 
     let mut out = String::from("Records by object\n");
     let _ = writeln!(

@@ -5,9 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
-use super::plan::Operation;
-use super::store::ClaimedRecord;
 use crate::objects::ObjectSpec;
+use crate::staging::{ClaimedRecord, Operation};
 
 /// Doc §5.2: an empty value is ignored on update; `#N/A` sets the field to null.
 const NULL: &str = "#N/A";
@@ -35,9 +34,9 @@ pub fn build(spec: &ObjectSpec, operation: Operation, records: &[ClaimedRecord])
         Operation::Delete => {
             let _ = writer.write_record([ID_COLUMN]);
             for record in records {
-                let id = record.salesforce_id.clone().unwrap_or_default();
-                let _ = writer.write_record([id.as_str()]);
-                keys.push(id);
+                let id = record.salesforce_id.as_ref().map_or("", |id| id.as_str());
+                let _ = writer.write_record([id]);
+                keys.push(id.to_owned());
             }
         }
         Operation::Upsert => {
@@ -58,7 +57,7 @@ pub fn build(spec: &ObjectSpec, operation: Operation, records: &[ClaimedRecord])
                 let key = row
                     .get(&spec.external_id_field)
                     .map(cell)
-                    .unwrap_or_else(|| record.external_id.clone());
+                    .unwrap_or_else(|| record.external_id.to_string());
                 let cells = header
                     .iter()
                     .skip(1)
@@ -132,6 +131,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    use crate::staging::{ExternalId, SalesforceId};
+
     fn spec() -> ObjectSpec {
         crate::objects::Catalog::default_set()
             .get("Contact")
@@ -142,11 +143,12 @@ mod tests {
     fn record(id: i64, fields: Value, salesforce_id: Option<&str>) -> ClaimedRecord {
         ClaimedRecord {
             id,
-            external_id: fields["External_Id__c"].as_str().unwrap_or("X").into(),
+            external_id: ExternalId::parse(fields["External_Id__c"].as_str().unwrap_or("X"))
+                .unwrap(),
             fields: fields.as_object().cloned().unwrap(),
             version: 1,
             attempts: 1,
-            salesforce_id: salesforce_id.map(Into::into),
+            salesforce_id: salesforce_id.map(|id| SalesforceId::parse(id).unwrap()),
         }
     }
 

@@ -4,10 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 
-use super::plan::Operation;
+use crate::staging::{ObjectName, Operation};
 
 /// One Bulk job as the scheduler last saw it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 pub struct BulkJob {
     pub job_id: String,
     pub object: String,
@@ -35,25 +35,25 @@ pub struct JobCounts {
 pub async fn created(
     pool: &PgPool,
     job_id: &str,
-    object: &str,
+    object: &ObjectName,
     operation: Operation,
     records: usize,
     owner: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO push_bulk_jobs (job_id, object, operation, state, records, owner) \
          VALUES ($1, $2, $3, 'Open', $4, $5) \
          ON CONFLICT ON CONSTRAINT push_bulk_jobs_pkey DO NOTHING",
+        job_id,
+        object as &ObjectName,
+        operation as Operation,
+        records as i32,
+        owner,
     )
-    .bind(job_id)
-    .bind(object)
-    .bind(operation.as_str())
-    .bind(records as i32)
-    .bind(owner)
     .execute(pool)
     .await?;
     // Old rows go now and then; a job's results are kept 7 days by Salesforce (§5.4).
-    sqlx::query("DELETE FROM push_bulk_jobs WHERE created_at < now() - interval '30 days'")
+    sqlx::query!("DELETE FROM push_bulk_jobs WHERE created_at < now() - interval '30 days'")
         .execute(pool)
         .await?;
     Ok(())
@@ -65,27 +65,27 @@ pub async fn state(
     state: &str,
     error_message: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE push_bulk_jobs SET state = $2, error_message = coalesce($3, error_message), \
          updated_at = now() WHERE job_id = $1",
+        job_id,
+        state,
+        error_message,
     )
-    .bind(job_id)
-    .bind(state)
-    .bind(error_message)
     .execute(pool)
     .await?;
     Ok(())
 }
 
 pub async fn finished(pool: &PgPool, job_id: &str, counts: JobCounts) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE push_bulk_jobs SET succeeded = $2, failed = $3, unprocessed = $4, \
          finished_at = now(), updated_at = now() WHERE job_id = $1",
+        job_id,
+        counts.succeeded as i32,
+        counts.failed as i32,
+        counts.unprocessed as i32,
     )
-    .bind(job_id)
-    .bind(counts.succeeded as i32)
-    .bind(counts.failed as i32)
-    .bind(counts.unprocessed as i32)
     .execute(pool)
     .await?;
     Ok(())
@@ -93,12 +93,13 @@ pub async fn finished(pool: &PgPool, job_id: &str, counts: JobCounts) -> Result<
 
 /// The most recent jobs, newest first.
 pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<BulkJob>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        BulkJob,
         "SELECT job_id, object, operation, state, records, succeeded, failed, unprocessed, \
          error_message, created_at, finished_at FROM push_bulk_jobs \
          ORDER BY created_at DESC, job_id LIMIT $1",
+        limit,
     )
-    .bind(limit)
     .fetch_all(pool)
     .await
 }

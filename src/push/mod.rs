@@ -1,23 +1,25 @@
 //! The push engine: a scheduler in the web process that sends staged changes to Salesforce in
 //! batches (sObject Collections, or Bulk API 2.0 for a backlog), under the call gate, and writes
 //! each record's outcome back on its row.
+//!
+//! [`Pusher::push_next_batch`] is one unit of work (plan, claim, send, record outcomes); the
+//! [`scheduler`] loop only decides when to call it. Apex's push-now ([`push_now`]) makes records
+//! due at once.
 
+mod admission;
 mod backoff;
-mod batch;
 mod bulk;
 mod bulk_csv;
 mod bulk_results;
 mod collections;
-pub mod gate;
 pub mod jobs;
-mod outcomes;
-pub mod permits;
+pub mod metrics;
 pub mod plan;
 mod preflight;
-mod records;
-pub mod routes;
-mod scheduler;
-pub mod store;
+pub mod push_now;
+mod pusher;
+mod results;
+pub mod scheduler;
 
-pub use batch::{Outcome, PushError, Pusher};
-pub use scheduler::{release_all, run};
+pub use pusher::{Outcome, PushError, Pusher};
+pub use scheduler::run;

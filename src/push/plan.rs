@@ -13,44 +13,7 @@ use std::time::Duration;
 use crate::config::PushConfig;
 use crate::objects::Catalog;
 use crate::salesforce::MAX_COLLECTION_RECORDS;
-
-/// What a staged row asks of Salesforce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Operation {
-    Upsert,
-    Delete,
-}
-
-impl Operation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Upsert => "upsert",
-            Self::Delete => "delete",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "upsert" => Some(Self::Upsert),
-            "delete" => Some(Self::Delete),
-            _ => None,
-        }
-    }
-}
-
-/// Due rows of one object and operation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DueGroup {
-    pub object: String,
-    pub operation: Operation,
-    pub count: u64,
-    /// Age of the oldest change among them.
-    pub oldest: Duration,
-    /// Age of the newest change among them.
-    pub newest: Duration,
-    /// Age of the newest change among the first batch (the 200 next in claim order).
-    pub batch_newest: Duration,
-}
+use crate::staging::{DueGroup, ObjectName, Operation};
 
 /// The API a batch goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +30,7 @@ pub enum Plan {
     /// Batches are still gathering: look again after this long.
     Gather(Duration),
     Push {
-        object: String,
+        object: ObjectName,
         operation: Operation,
         via: Via,
     },
@@ -78,9 +41,9 @@ pub enum Plan {
 /// first; Salesforce cascades some (an Account takes its Contacts), and a record already gone
 /// counts as deleted.
 pub fn plan(catalog: &Catalog, due: &[DueGroup], cfg: &PushConfig) -> Plan {
-    let find = |object: &str, op: Operation| {
+    let find = |object: &ObjectName, op: Operation| {
         due.iter()
-            .find(|g| g.operation == op && g.object == object && g.count > 0)
+            .find(|g| g.operation == op && g.object == *object && g.count > 0)
     };
     let mut gather: Option<Duration> = None;
     let mut wait = |d: Duration| gather = Some(gather.map_or(d, |g| g.min(d)));
@@ -153,7 +116,7 @@ mod tests {
 
     fn group(object: &str, operation: Operation, count: u64, oldest: u64, newest: u64) -> DueGroup {
         DueGroup {
-            object: object.into(),
+            object: ObjectName::parse(object).unwrap(),
             operation,
             count,
             oldest: Duration::from_millis(oldest),
@@ -162,7 +125,7 @@ mod tests {
         }
     }
 
-    fn pushes(plan: Plan) -> (String, Operation, Via) {
+    fn pushes(plan: Plan) -> (ObjectName, Operation, Via) {
         match plan {
             Plan::Push {
                 object,

@@ -10,7 +10,8 @@ use std::time::Duration;
 use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 
-use super::{Outcome, Pusher, gate, store};
+use super::{Outcome, Pusher};
+use crate::salesforce::gate;
 
 const CHANNEL: &str = "sluice_pending";
 /// Pause after an unexpected error (database down) before trying again.
@@ -76,7 +77,7 @@ async fn drain(pusher: &Pusher, shutdown: &CancellationToken) {
                 // database went away mid-way): give it back now rather than after the lease. This
                 // scheduler pushes one batch at a time, so nothing else of its owner is in flight;
                 // a repeat is an upsert by external id, harmless.
-                match release_all(pusher).await {
+                match pusher.release_all().await {
                     Ok(0) => {}
                     Ok(released) => tracing::warn!(released, "gave back a batch cut short"),
                     Err(e) => {
@@ -117,9 +118,4 @@ async fn recv(listener: &mut Option<PgListener>) -> bool {
             false
         }
     }
-}
-
-/// Gives back every lease this scheduler still holds (after a shutdown deadline cut a push short).
-pub async fn release_all(pusher: &Pusher) -> Result<u64, sqlx::Error> {
-    store::release_owned(pusher.pool(), pusher.owner()).await
 }

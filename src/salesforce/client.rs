@@ -155,7 +155,7 @@ impl SalesforceClient {
             .send_reauthenticating(accept, method, path, query, payload)
             .await;
         let outcome = result.as_ref().map(|_| ()).map_err(SalesforceError::class);
-        crate::observe::metrics::salesforce_call(call_kind(path), outcome);
+        super::metrics::call(call_kind(path), outcome);
         result
     }
 

@@ -11,7 +11,9 @@ mod client;
 mod collections;
 mod config;
 mod error;
+pub mod gate;
 mod limits;
+pub mod metrics;
 mod token;
 mod types;
 

@@ -144,7 +144,7 @@ impl TokenSource {
     ) -> Result<Arc<AccessToken>, SalesforceError> {
         let assertion = self.assertion(Utc::now().timestamp())?;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("sluice_salesforce_token_requests_total").increment(1);
+        super::metrics::token_request();
         let started = Instant::now();
         let response = http
             .post(self.token_url.clone())

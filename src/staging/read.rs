@@ -1,38 +1,26 @@
+//! Reading staged records: one by its keys, and the counts operators look at.
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::PgPool;
+use sqlx::types::Json;
 use utoipa::ToSchema;
 
-/// Where a record stands with Salesforce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, sqlx::Type)]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum SyncStatus {
-    /// Waiting to be pushed.
-    Pending,
-    /// Being pushed by a scheduler now.
-    InFlight,
-    /// Salesforce has this version.
-    Synced,
-    /// Salesforce refused this version; see the error.
-    Failed,
-    /// An operator gave up on this failed version; a new change makes it pending again.
-    Discarded,
-    /// Deleted as asked: Salesforce no longer has the record (or never had it).
-    Deleted,
-}
+use super::{ExternalId, ObjectName, SalesforceId, SyncStatus};
 
 /// A staged record and its sync state, as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StagedRecord {
-    pub object: String,
-    pub external_id: String,
+    #[schema(value_type = String)]
+    pub object: ObjectName,
+    #[schema(value_type = String)]
+    pub external_id: ExternalId,
     #[schema(value_type = Object)]
-    #[sqlx(json)]
-    pub fields: Map<String, Value>,
+    pub fields: Json<Map<String, Value>>,
     /// The Salesforce Id, once Salesforce has the record.
-    pub salesforce_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub salesforce_id: Option<SalesforceId>,
     pub sync_status: SyncStatus,
     pub version: i64,
     pub attempts: i32,
@@ -44,27 +32,128 @@ pub struct StagedRecord {
     pub synced_at: Option<DateTime<Utc>>,
 }
 
-const RECORD_COLUMNS: &str = "object, external_id, fields, salesforce_id, sync_status, version, \
-     attempts, last_error_code, last_error_message, received_at, updated_at, synced_at";
-
 pub async fn find_record(
     pool: &PgPool,
-    object: &str,
-    external_id: &str,
+    object: &ObjectName,
+    external_id: &ExternalId,
 ) -> Result<Option<StagedRecord>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {RECORD_COLUMNS} FROM staging_records WHERE object = $1 AND external_id = $2"
-    ))
-    .bind(object)
-    .bind(external_id)
+    sqlx::query_as!(
+        StagedRecord,
+        r#"
+        SELECT object AS "object: ObjectName", external_id AS "external_id: ExternalId",
+               fields AS "fields: Json<Map<String, Value>>",
+               salesforce_id AS "salesforce_id: SalesforceId",
+               sync_status AS "sync_status: SyncStatus", version, attempts, last_error_code,
+               last_error_message, received_at, updated_at, synced_at
+        FROM staging_records WHERE object = $1 AND external_id = $2
+        "#,
+        object as &ObjectName,
+        external_id as &ExternalId,
+    )
     .fetch_optional(pool)
     .await
 }
 
-/// Records per object and status.
-pub async fn status_counts(pool: &PgPool) -> Result<Vec<(String, SyncStatus, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT object, sync_status, count(*) FROM staging_records GROUP BY 1, 2 ORDER BY 1, 2",
+/// The record Salesforce knows by `id`. Ids are unique per org; should two rows carry one (an
+/// external id changed in Salesforce), the one changed last is the record as it is now.
+pub async fn find_by_salesforce_id(
+    pool: &PgPool,
+    object: &ObjectName,
+    id: &SalesforceId,
+) -> Result<Option<StagedRecord>, sqlx::Error> {
+    sqlx::query_as!(
+        StagedRecord,
+        r#"
+        SELECT object AS "object: ObjectName", external_id AS "external_id: ExternalId",
+               fields AS "fields: Json<Map<String, Value>>",
+               salesforce_id AS "salesforce_id: SalesforceId",
+               sync_status AS "sync_status: SyncStatus", version, attempts, last_error_code,
+               last_error_message, received_at, updated_at, synced_at
+        FROM staging_records WHERE object = $1 AND salesforce_id = $2
+        ORDER BY updated_at DESC, id DESC LIMIT 1
+        "#,
+        object as &ObjectName,
+        id as &SalesforceId,
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// Counts by sync status and the lag of one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectCounts {
+    pub object: ObjectName,
+    pub pending: i64,
+    pub in_flight: i64,
+    pub synced: i64,
+    pub failed: i64,
+    pub discarded: i64,
+    /// Age of the oldest change not yet in Salesforce (pending or in flight), in seconds.
+    pub lag_seconds: Option<f64>,
+}
+
+impl ObjectCounts {
+    /// An object without rows.
+    pub fn empty(object: ObjectName) -> Self {
+        Self {
+            object,
+            pending: 0,
+            in_flight: 0,
+            synced: 0,
+            failed: 0,
+            discarded: 0,
+            lag_seconds: None,
+        }
+    }
+
+    pub fn by_status(&self) -> [(&'static str, i64); 5] {
+        [
+            ("pending", self.pending),
+            ("in_flight", self.in_flight),
+            ("synced", self.synced),
+            ("failed", self.failed),
+            ("discarded", self.discarded),
+        ]
+    }
+}
+
+/// Per object that has rows, in name order.
+pub async fn counts_per_object(pool: &PgPool) -> Result<Vec<ObjectCounts>, sqlx::Error> {
+    sqlx::query_as!(
+        ObjectCounts,
+        r#"
+        SELECT object AS "object!: ObjectName",
+            count(*) FILTER (WHERE sync_status = 'pending')   AS "pending!",
+            count(*) FILTER (WHERE sync_status = 'in_flight') AS "in_flight!",
+            count(*) FILTER (WHERE sync_status = 'synced')    AS "synced!",
+            count(*) FILTER (WHERE sync_status = 'failed')    AS "failed!",
+            count(*) FILTER (WHERE sync_status = 'discarded') AS "discarded!",
+            extract(epoch FROM now() - min(updated_at)
+                FILTER (WHERE sync_status IN ('pending', 'in_flight')))::float8 AS lag_seconds
+        FROM staging_records
+        GROUP BY object ORDER BY object
+        "#
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Failed records grouped by object and Salesforce error code, most frequent first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailureGroup {
+    pub object: ObjectName,
+    pub code: Option<String>,
+    pub count: i64,
+}
+
+pub async fn failure_groups(pool: &PgPool) -> Result<Vec<FailureGroup>, sqlx::Error> {
+    sqlx::query_as!(
+        FailureGroup,
+        r#"
+        SELECT object AS "object: ObjectName", last_error_code AS code, count(*) AS "count!"
+        FROM staging_records WHERE sync_status = 'failed'
+        GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2
+        "#
     )
     .fetch_all(pool)
     .await

@@ -3,8 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::html::{esc, number};
+use super::html::esc;
 use super::view::Dashboard;
+use crate::observe::format::number;
 
 pub fn render(b: &mut String, d: &Dashboard) {
     let total: i64 = d.groups.iter().map(|g| g.count).sum();
@@ -64,24 +65,24 @@ pub fn render(b: &mut String, d: &Dashboard) {
             esc(&f.external_id),
             esc(code),
             esc(f.error_message.as_deref().unwrap_or("")),
-            esc(&f.error_fields.clone().unwrap_or_default().join(", ")),
+            esc(f.error_fields.clone().unwrap_or_default().join(", ")),
             f.attempts,
             f.failed_at.format("%Y-%m-%d %H:%M:%S"),
             action_form(
                 &d.csrf,
                 "retry",
                 "Retry",
-                Some(&f.object),
+                Some(f.object.as_str()),
                 None,
-                Some(&f.external_id)
+                Some(f.external_id.as_str())
             ),
             action_form(
                 &d.csrf,
                 "discard",
                 "Discard",
-                Some(&f.object),
+                Some(f.object.as_str()),
                 None,
-                Some(&f.external_id)
+                Some(f.external_id.as_str())
             ),
         );
     }

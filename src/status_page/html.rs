@@ -7,7 +7,8 @@
 use std::fmt::Write as _;
 
 /// Escapes text for an HTML text node or a double-quoted attribute value.
-pub fn esc(text: &str) -> String {
+pub fn esc(text: impl AsRef<str>) -> String {
+    let text = text.as_ref();
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -25,29 +26,6 @@ pub fn esc(text: &str) -> String {
 /// Percent-encodes a query parameter value (for the links and redirects the page builds).
 pub fn query_value(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
-/// Thousands separated by a thin space, so budgets read at a glance.
-pub fn number(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
-
-/// A duration in seconds as a person says it: `40 s`, `3 min`, `2 h 5 min`.
-pub fn duration(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min", s / 60),
-        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
-    }
 }
 
 /// A complete page: title, the body's HTML (already escaped), no external assets.
@@ -113,16 +91,6 @@ mod tests {
             esc(r#"<script>alert("x")</script> & 'y'"#),
             "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
         );
-    }
-
-    #[test]
-    fn numbers_and_durations_read_naturally() {
-        assert_eq!(number(15000), "15,000");
-        assert_eq!(number(999), "999");
-        assert_eq!(number(-1234567), "-1,234,567");
-        assert_eq!(duration(42.4), "42 s");
-        assert_eq!(duration(185.0), "3 min");
-        assert_eq!(duration(7500.0), "2 h 5 min");
     }
 
     #[test]

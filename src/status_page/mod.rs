@@ -4,7 +4,7 @@
 //! recent Bulk API jobs. Not part of the OpenAPI document: it is for people, not programs.
 
 mod failures_view;
-pub(crate) mod html;
+mod html;
 mod session;
 mod view;
 
@@ -17,8 +17,10 @@ use serde::Deserialize;
 
 pub use session::AdminSession;
 
-use crate::failures::{FailureFilter, store};
 use crate::observe::figures;
+use crate::push::jobs;
+use crate::salesforce::gate;
+use crate::staging::{self, FailureFilter, Requeue};
 use crate::state::AppState;
 use html::esc;
 
@@ -54,19 +56,18 @@ async fn dashboard(
         code: non_empty(q.code),
         external_ids: None,
     };
-    let order: Vec<&str> = state.catalog.iter().map(|o| o.name.as_str()).collect();
     let read = async {
         Ok::<_, sqlx::Error>(view::Dashboard {
             now: chrono::Utc::now(),
             subject: session.caller.subject.clone(),
             csrf: session.csrf.clone(),
             notice: q.notice,
-            objects: figures::per_object(&state.pool, &order).await?,
-            usage: figures::usage(&state.pool).await?,
-            history: figures::usage_history(&state.pool).await?,
-            groups: figures::failure_groups(&state.pool).await?,
-            failures: store::list(&state.pool, &filter, FAILURES_SHOWN).await?,
-            jobs: figures::recent_bulk_jobs(&state.pool, JOBS_SHOWN).await?,
+            objects: figures::per_object(&state.pool, &state.catalog).await?,
+            usage: gate::usage(&state.pool).await?,
+            history: gate::usage_history(&state.pool).await?,
+            groups: staging::failure_groups(&state.pool).await?,
+            failures: staging::list_failed(&state.pool, &filter, FAILURES_SHOWN).await?,
+            jobs: jobs::recent(&state.pool, JOBS_SHOWN).await?,
             filter_object: filter.object.clone(),
             filter_code: filter.code.clone(),
         })
@@ -182,8 +183,11 @@ async fn act(
     }
     let filter = form.filter();
     let (done, result) = match action {
-        Action::Retry => ("Re-queued", store::retry(&state.pool, &filter).await),
-        Action::Discard => ("Discarded", store::discard(&state.pool, &filter).await),
+        Action::Retry => (
+            "Re-queued",
+            staging::requeue(&state.pool, Requeue::Failed(&filter)).await,
+        ),
+        Action::Discard => ("Discarded", staging::discard(&state.pool, &filter).await),
     };
     match result {
         Ok(n) => {

@@ -4,23 +4,25 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::html::{duration, esc, number, page, query_value};
-use crate::failures::FailedRecord;
-use crate::observe::figures::{BulkJob, FailureGroup, ObjectFigures, Usage, UsageSample};
+use super::html::{esc, page, query_value};
+use crate::observe::format::{duration, number};
+use crate::push::jobs::BulkJob;
+use crate::salesforce::gate::{Usage, UsageSample};
+use crate::staging::{FailedRecord, FailureGroup, ObjectCounts};
 
 pub struct Dashboard {
     pub now: DateTime<Utc>,
     pub subject: String,
     pub csrf: String,
     pub notice: Option<String>,
-    pub objects: Vec<ObjectFigures>,
+    pub objects: Vec<ObjectCounts>,
     pub usage: Usage,
     pub history: Vec<UsageSample>,
     pub groups: Vec<FailureGroup>,
     pub filter_object: Option<String>,
     pub filter_code: Option<String>,
     pub failures: Vec<FailedRecord>,
-    pub jobs: Option<Vec<BulkJob>>,
+    pub jobs: Vec<BulkJob>,
 }
 
 pub fn render(d: &Dashboard) -> String {
@@ -46,7 +48,7 @@ pub fn render(d: &Dashboard) -> String {
     page("Sluice status", &b)
 }
 
-fn objects(b: &mut String, objects: &[ObjectFigures]) {
+fn objects(b: &mut String, objects: &[ObjectCounts]) {
     b.push_str(
         "<section id=\"objects\"><h2>Records by object</h2><p class=\"hint\">Lag is the age of \
          the oldest change not yet in Salesforce.</p><table><tr><th>Object</th>\
@@ -160,12 +162,8 @@ fn chart(b: &mut String, now: DateTime<Utc>, history: &[UsageSample]) {
     );
 }
 
-fn jobs(b: &mut String, jobs: &Option<Vec<BulkJob>>) {
+fn jobs(b: &mut String, jobs: &[BulkJob]) {
     b.push_str("<section id=\"jobs\"><h2>Recent Bulk API jobs</h2>");
-    let Some(jobs) = jobs else {
-        b.push_str("<p class=\"empty\">Bulk API jobs are not recorded by this database yet (run <code>sluice migrate</code>).</p></section>");
-        return;
-    };
     if jobs.is_empty() {
         b.push_str("<p class=\"empty\">No Bulk API jobs in the last 30 days: every push fitted sObject Collections calls.</p></section>");
         return;
@@ -218,6 +216,11 @@ pub fn back_to(object: Option<&str>, code: Option<&str>, notice: &str) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::staging::{ExternalId, ObjectName};
+
+    fn contact() -> ObjectName {
+        ObjectName::parse("Contact").unwrap()
+    }
 
     fn dashboard() -> Dashboard {
         Dashboard {
@@ -225,12 +228,11 @@ mod tests {
             subject: "ops<team>".into(),
             csrf: "c0ffee".into(),
             notice: None,
-            objects: vec![ObjectFigures {
-                object: "Contact".into(),
+            objects: vec![ObjectCounts {
                 synced: 1200,
                 failed: 1,
                 lag_seconds: Some(75.0),
-                ..Default::default()
+                ..ObjectCounts::empty(contact())
             }],
             usage: Usage {
                 used: 1500,
@@ -239,15 +241,15 @@ mod tests {
             },
             history: Vec::new(),
             groups: vec![FailureGroup {
-                object: "Contact".into(),
+                object: contact(),
                 code: Some("FIELD_CUSTOM_VALIDATION_EXCEPTION".into()),
                 count: 1,
             }],
             filter_object: None,
             filter_code: None,
             failures: vec![FailedRecord {
-                object: "Contact".into(),
-                external_id: "<img src=x onerror=alert(1)>".into(),
+                object: contact(),
+                external_id: ExternalId::parse("<img src=x onerror=alert(1)>").unwrap(),
                 salesforce_id: None,
                 error_code: Some("FIELD_CUSTOM_VALIDATION_EXCEPTION".into()),
                 error_message: Some("<b>Phone</b> is required".into()),
@@ -256,7 +258,7 @@ mod tests {
                 version: 1,
                 failed_at: Utc::now(),
             }],
-            jobs: None,
+            jobs: Vec::new(),
         }
     }
 
@@ -273,6 +275,6 @@ mod tests {
         assert!(html.contains("ops&lt;team&gt;"));
         assert!(!html.contains("<script"));
         assert_eq!(html.matches(r#"name="csrf" value="c0ffee""#).count(), 5);
-        assert!(html.contains("Bulk API jobs are not recorded"));
+        assert!(html.contains("No Bulk API jobs in the last 30 days"));
     }
 }

@@ -90,16 +90,20 @@ async fn losing_every_database_connection_during_pushes_loses_nothing(pool: PgPo
     let sent = post_all(&hub, "D").await;
     // What a PostgreSQL restart or failover does to the hub's connections, short of restarting
     // the shared test server.
+    // A round may find the hub between connections (it reconnects on demand): what counts is
+    // that its connections were cut while it pushed.
+    let mut killed = 0;
     for _ in 0..3 {
-        let killed: Vec<bool> = sqlx::query_scalar(
+        let round: Vec<bool> = sqlx::query_scalar(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
              WHERE datname = current_database() AND pid <> pg_backend_pid()",
         )
         .fetch_all(&hub.pool)
         .await
         .expect("terminate");
-        assert!(!killed.is_empty(), "the hub holds connections");
+        killed += round.len();
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
+    assert!(killed > 0, "the hub held connections");
     assert_all_arrived_once(&hub, &sent, Duration::from_secs(60)).await;
 }

@@ -146,7 +146,7 @@ fn describe_checks_refuse_what_salesforce_would_and_only_inserts_need_required_f
         {"External_Id__c": "OLD-1", "FirstName": "Update only"},
         {"External_Id__c": "LONG-1", "LastName": "x".repeat(81)},
     ]));
-    let staged: HashSet<String> = ["OLD-1".to_owned()].into();
+    let staged: HashSet<ExternalId> = [ExternalId::parse("OLD-1").unwrap()].into();
     validate(&mut batch, &contact_describe(), &staged);
     let staged_ids: Vec<_> = batch
         .rows

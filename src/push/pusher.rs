@@ -1,0 +1,412 @@
+//! One unit of push work: plan, claim a batch of one object, send it, write the outcomes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+
+use super::admission::{Admission, Gatekeeper};
+use super::bulk::{self, BulkContext, BulkEnd};
+use super::plan::{self, Plan, Via};
+use super::results::{failure_of, is_configuration_problem, split_duplicates};
+use super::{backoff, collections, jobs, metrics, preflight};
+use crate::config::PushConfig;
+use crate::describe::Describes;
+use crate::objects::{Catalog, ObjectSpec};
+use crate::salesforce::gate::CallPermit;
+use crate::salesforce::{FailureClass, MAX_COLLECTION_RECORDS, SalesforceClient, SalesforceError};
+use crate::staging::{self, Claim, ClaimedRecord, Operation, RecordOutcome};
+
+/// What one call of [`Pusher::push_next_batch`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing is due.
+    Idle,
+    /// A batch went to Salesforce (or was given back after a request-level failure). Deleted
+    /// records count as synced.
+    Pushed {
+        object: String,
+        records: usize,
+        synced: usize,
+        failed: usize,
+        retrying: usize,
+    },
+    /// Not now: the call gate says wait (rate cap, concurrency cap, daily budget, or a pause
+    /// after `REQUEST_LIMIT_EXCEEDED`), or the next batch is still gathering. Nothing was claimed.
+    Wait(Duration),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("database error in the push engine")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Longest wait on the gate while holding a claimed batch; longer waits give the batch back.
+pub(super) const MAX_HELD_WAIT: Duration = Duration::from_secs(3);
+
+/// Pushes staged records of the catalog's objects, parents first.
+#[derive(Clone)]
+pub struct Pusher {
+    pool: PgPool,
+    client: SalesforceClient,
+    catalog: Arc<Catalog>,
+    cfg: PushConfig,
+    /// Names this scheduler in leases.
+    owner: String,
+    gate: Gatekeeper,
+    /// Salesforce's describes, to check rows that never went through ingest (see `preflight`).
+    describes: Describes,
+    /// Put the records' fields in the `batch claimed` debug line (`SLUICE_LOG_PAYLOADS`).
+    log_payloads: bool,
+}
+
+impl Pusher {
+    pub fn new(
+        pool: PgPool,
+        client: SalesforceClient,
+        catalog: Arc<Catalog>,
+        cfg: PushConfig,
+        owner: String,
+    ) -> Self {
+        let gate = Gatekeeper::new(pool.clone(), client.clone(), &cfg);
+        Self {
+            pool,
+            client,
+            catalog,
+            cfg,
+            owner,
+            gate,
+            describes: Describes::default(),
+            log_payloads: false,
+        }
+    }
+
+    /// Checks upserts against these describes before sending them (rows written with SQL).
+    pub fn with_describes(mut self, describes: Describes) -> Self {
+        self.describes = describes;
+        self
+    }
+
+    /// Logs the fields of each batch it claims (debug level): personal data, for debugging only.
+    pub fn with_payload_logging(mut self, on: bool) -> Self {
+        self.log_payloads = on;
+        self
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub fn config(&self) -> &PushConfig {
+        &self.cfg
+    }
+
+    /// Reads the org's usage from `/limits` (one API call) and shares it with every dyno.
+    pub async fn refresh_usage(&self) -> Result<(), PushError> {
+        Ok(self.gate.refresh_usage().await?)
+    }
+
+    /// Gives back every lease this scheduler still holds (a push cut short by shutdown, or by
+    /// the database going away mid-batch).
+    pub async fn release_all(&self) -> Result<u64, sqlx::Error> {
+        staging::release_owned(&self.pool, &self.owner).await
+    }
+
+    /// Plans the next batch (see [`plan`]), claims it and pushes it: up to 200 records with one
+    /// sObject Collections call, or a backlog as one Bulk API 2.0 job. Writes each record's
+    /// outcome back.
+    pub async fn push_next_batch(&self) -> Result<Outcome, PushError> {
+        let due = staging::due_groups(&self.pool, MAX_COLLECTION_RECORDS as i64).await?;
+        let (spec, operation, via) = match plan::plan(&self.catalog, &due, &self.cfg) {
+            Plan::Idle => return Ok(Outcome::Idle),
+            Plan::Gather(wait) => return Ok(Outcome::Wait(wait)),
+            Plan::Push {
+                object,
+                operation,
+                via,
+            } => match self.catalog.get(object.as_str()) {
+                Some(spec) => (spec, operation, via),
+                None => return Ok(Outcome::Idle),
+            },
+        };
+        let permit = match self.gate.admit(MAX_HELD_WAIT).await? {
+            Admission::Go(permit) => permit,
+            Admission::Wait(wait) => return Ok(Outcome::Wait(wait)),
+        };
+        let limit = match via {
+            Via::Collection => MAX_COLLECTION_RECORDS as i64,
+            Via::Bulk => i64::from(self.cfg.bulk_max_records),
+        };
+        let claim = Claim {
+            object: &spec.name,
+            operation,
+            owner: &self.owner,
+            limit,
+            lease: self.cfg.lease,
+            settle: self.cfg.batch_window.min(self.cfg.max_lag),
+        };
+        let claimed = match staging::claim(&self.pool, claim).await {
+            Ok(claimed) if !claimed.is_empty() => claimed,
+            other => {
+                // Another scheduler took them between the look and the claim.
+                self.gate.give_back(&permit).await;
+                return Ok(other.map(|_| Outcome::Idle)?);
+            }
+        };
+        let result = self
+            .push_claimed(spec, operation, via, claimed, &permit)
+            .await;
+        if result.is_err() {
+            // Given back already on every path that got this far without an error.
+            self.gate.give_back(&permit).await;
+        }
+        result
+    }
+
+    async fn push_claimed(
+        &self,
+        spec: &ObjectSpec,
+        operation: Operation,
+        via: Via,
+        claimed: Vec<ClaimedRecord>,
+        permit: &CallPermit,
+    ) -> Result<Outcome, PushError> {
+        let started = Instant::now();
+        let (claimed, later) = split_duplicates(claimed, operation);
+        if !later.is_empty() {
+            let ids: Vec<i64> = later.iter().map(|r| r.id).collect();
+            staging::release(&self.pool, &self.owner, &ids, Duration::ZERO).await?;
+        }
+        let mut done = Vec::new();
+        let claimed = match operation {
+            Operation::Upsert => {
+                let (fit, refused) = preflight::check(&self.describes, spec, claimed);
+                if !refused.is_empty() {
+                    tracing::warn!(object = %spec.name, records = refused.len(), "rows refused before sending: they do not fit Salesforce's describe");
+                }
+                done.extend(refused);
+                fit
+            }
+            // A record never synced has nothing to delete in Salesforce: it is only marked.
+            Operation::Delete => {
+                let (remote, local): (Vec<_>, Vec<_>) =
+                    claimed.into_iter().partition(|r| r.salesforce_id.is_some());
+                done.extend(local.into_iter().map(|r| (r, RecordOutcome::Deleted)));
+                remote
+            }
+        };
+        if claimed.is_empty() {
+            self.gate.give_back(permit).await;
+            return self.finish(spec, done, started).await;
+        }
+        let sent = match via {
+            Via::Collection => {
+                self.send_collection(spec, operation, &claimed, permit)
+                    .await
+            }
+            Via::Bulk => {
+                let context = BulkContext {
+                    client: &self.client,
+                    gate: &self.gate,
+                    pool: &self.pool,
+                    owner: &self.owner,
+                    lease: self.cfg.lease,
+                };
+                let end = bulk::push(&context, spec, operation, claimed, permit).await?;
+                return self.bulk_ended(spec, done, end, started).await;
+            }
+        };
+        match sent {
+            Ok(outcomes) => {
+                done.extend(claimed.into_iter().zip(outcomes));
+                self.finish(spec, done, started).await
+            }
+            Err(error) => {
+                self.finish(spec, done, started).await?;
+                self.request_failed(spec, claimed, error).await
+            }
+        }
+    }
+
+    /// One sObject Collections call, holding `permit` until it answers.
+    async fn send_collection(
+        &self,
+        spec: &ObjectSpec,
+        operation: Operation,
+        claimed: &[ClaimedRecord],
+        permit: &CallPermit,
+    ) -> Result<Vec<RecordOutcome>, SalesforceError> {
+        let started = Instant::now();
+        let sent = match operation {
+            Operation::Upsert => {
+                collections::upsert(&self.client, spec, claimed, self.log_payloads).await
+            }
+            Operation::Delete => collections::delete(&self.client, spec, claimed).await,
+        };
+        self.gate.give_back(permit).await;
+        metrics::call(spec.name.as_str(), claimed.len(), started.elapsed());
+        if let Err(e) = self.gate.note_usage().await {
+            tracing::warn!(error = %e, "recording Salesforce's usage report failed");
+        }
+        sent
+    }
+
+    /// What a Bulk job's end means for its records.
+    async fn bulk_ended(
+        &self,
+        spec: &ObjectSpec,
+        mut done: Vec<(ClaimedRecord, RecordOutcome)>,
+        end: BulkEnd,
+        started: Instant,
+    ) -> Result<Outcome, PushError> {
+        match end {
+            BulkEnd::Finished(outcomes) => {
+                done.extend(outcomes);
+                self.finish(spec, done, started).await
+            }
+            BulkEnd::Refused {
+                job_id,
+                records,
+                error,
+            } => {
+                self.finish(spec, done, started).await?;
+                let failure = failure_of(&error);
+                if let Some(job_id) = &job_id {
+                    jobs::state(&self.pool, job_id, "Abandoned", Some(&failure.message)).await?;
+                }
+                if job_id.is_none()
+                    || error.class() != FailureClass::Fatal
+                    || is_configuration_problem(&error)
+                {
+                    return self.request_failed(spec, records, error).await;
+                }
+                // A job-level refusal names no record: try again later, and after the last
+                // attempt the records are parked with the error for an operator to see.
+                tracing::warn!(job_id, error = %error, "bulk job refused; its records will be retried");
+                let outcomes = records
+                    .into_iter()
+                    .map(|r| {
+                        let delay = backoff::delay(r.attempts);
+                        let error = failure.clone();
+                        (r, RecordOutcome::Retry { delay, error })
+                    })
+                    .collect();
+                self.finish(spec, outcomes, Instant::now()).await
+            }
+            BulkEnd::GaveUp {
+                job_id,
+                records,
+                why,
+            } => {
+                self.finish(spec, done, started).await?;
+                tracing::warn!(
+                    job_id,
+                    why,
+                    "bulk job abandoned; its records go back to the queue"
+                );
+                jobs::state(&self.pool, &job_id, "Abandoned", Some(why)).await?;
+                let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+                staging::release(&self.pool, &self.owner, &ids, self.cfg.limit_pause).await?;
+                Ok(Outcome::Pushed {
+                    object: spec.name.to_string(),
+                    records: ids.len(),
+                    synced: 0,
+                    failed: 0,
+                    retrying: ids.len(),
+                })
+            }
+        }
+    }
+
+    /// Writes the outcomes and says what the batch did.
+    async fn finish(
+        &self,
+        spec: &ObjectSpec,
+        outcomes: Vec<(ClaimedRecord, RecordOutcome)>,
+        started: Instant,
+    ) -> Result<Outcome, PushError> {
+        if outcomes.is_empty() {
+            return Ok(Outcome::Idle);
+        }
+        let count = |f: fn(&RecordOutcome) -> bool| outcomes.iter().filter(|(_, o)| f(o)).count();
+        let outcome = Outcome::Pushed {
+            object: spec.name.to_string(),
+            records: outcomes.len(),
+            synced: count(|o| matches!(o, RecordOutcome::Synced { .. } | RecordOutcome::Deleted)),
+            failed: count(|o| matches!(o, RecordOutcome::Failed(_))),
+            retrying: count(|o| matches!(o, RecordOutcome::Retry { .. })),
+        };
+        staging::record_outcomes(&self.pool, &self.owner, self.cfg.max_attempts, &outcomes).await?;
+        tracing::info!(
+            object = %spec.name,
+            records = outcomes.len(),
+            duration_ms = started.elapsed().as_millis() as u64,
+            ?outcome,
+            "batch pushed"
+        );
+        metrics::outcome(&outcome);
+        Ok(outcome)
+    }
+
+    /// The call as a whole failed: no record was (knowingly) written.
+    async fn request_failed(
+        &self,
+        spec: &ObjectSpec,
+        claimed: Vec<ClaimedRecord>,
+        error: SalesforceError,
+    ) -> Result<Outcome, PushError> {
+        tracing::warn!(object = %spec.name, records = claimed.len(), error = %error, class = ?error.class(), "push request failed");
+        let class = match is_configuration_problem(&error) {
+            true => FailureClass::Transient,
+            false => error.class(),
+        };
+        metrics::request_failed(spec.name.as_str(), claimed.len(), class);
+        let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
+        let failure = failure_of(&error);
+        match error.class() {
+            FailureClass::LimitExceeded => {
+                let pause = if error.is_concurrency_limit() {
+                    Duration::from_secs(5)
+                } else {
+                    self.cfg.limit_pause
+                };
+                self.gate.pause(pause).await?;
+                staging::release(&self.pool, &self.owner, &ids, pause).await?;
+            }
+            FailureClass::Fatal if is_configuration_problem(&error) => {
+                // Not the records' fault: keep them pending and retry later, loudly.
+                staging::release(&self.pool, &self.owner, &ids, self.cfg.limit_pause).await?;
+            }
+            FailureClass::Transient | FailureClass::Fatal => {
+                let transient = error.class() == FailureClass::Transient;
+                let outcomes: Vec<_> = claimed
+                    .into_iter()
+                    .map(|r| {
+                        let outcome = match transient {
+                            true => RecordOutcome::Retry {
+                                delay: backoff::delay(r.attempts),
+                                error: failure.clone(),
+                            },
+                            false => RecordOutcome::Failed(failure.clone()),
+                        };
+                        (r, outcome)
+                    })
+                    .collect();
+                staging::record_outcomes(&self.pool, &self.owner, self.cfg.max_attempts, &outcomes)
+                    .await?;
+            }
+        }
+        Ok(Outcome::Pushed {
+            object: spec.name.to_string(),
+            records: ids.len(),
+            synced: 0,
+            failed: 0,
+            retrying: ids.len(),
+        })
+    }
+}

@@ -1,0 +1,195 @@
+//! The push engine's side of the table: what is due, claiming it under a lease, and extending or
+//! giving back the lease. Outcomes are written in [`super::outcome`].
+//!
+//! Correctness across dynos rests on row locks and leases only (no advisory locks, no reliance
+//! on LISTEN/NOTIFY): a claim takes due rows with `FOR UPDATE SKIP LOCKED` and leases them to one
+//! scheduler; only the lease holder writes an outcome. A row is due when it is pending and its
+//! next attempt has come, or when its lease expired (its scheduler died).
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use sqlx::PgPool;
+use sqlx::types::Json;
+
+use super::{ExternalId, ObjectName, Operation, SalesforceId};
+
+/// A row claimed for one push.
+#[derive(Debug, Clone)]
+pub struct ClaimedRecord {
+    pub id: i64,
+    pub external_id: ExternalId,
+    pub fields: Map<String, Value>,
+    pub version: i64,
+    /// Attempts so far, this one included.
+    pub attempts: i32,
+    /// Set once Salesforce has the record; a deletion needs it.
+    pub salesforce_id: Option<SalesforceId>,
+}
+
+/// Due rows of one object and operation, as the planner sees them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueGroup {
+    pub object: ObjectName,
+    pub operation: Operation,
+    pub count: u64,
+    /// Age of the oldest change among them.
+    pub oldest: Duration,
+    /// Age of the newest change among them.
+    pub newest: Duration,
+    /// Age of the newest change among the first batch (the `batch` next in claim order).
+    pub batch_newest: Duration,
+}
+
+/// What the planner decides on: due work per object and operation, with the age of its oldest
+/// and newest change and of the newest change among the first `batch` rows.
+pub async fn due_groups(pool: &PgPool, batch: i64) -> Result<Vec<DueGroup>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"
+        WITH due AS (
+            SELECT object, operation, updated_at,
+                   row_number() OVER (PARTITION BY object, operation
+                                      ORDER BY next_attempt_at, id) AS rank
+            FROM staging_records
+            WHERE origin = 'hub'
+              AND ((sync_status = 'pending' AND next_attempt_at <= now())
+                   OR (sync_status = 'in_flight' AND lease_expires_at < now()))
+        )
+        SELECT object AS "object!: ObjectName", operation AS "operation!: Operation",
+               count(*) AS "count!",
+               extract(epoch FROM now() - min(updated_at))::float8 AS "oldest!",
+               extract(epoch FROM now() - max(updated_at))::float8 AS "newest!",
+               extract(epoch FROM now() - max(updated_at) FILTER (WHERE rank <= $1))::float8
+                   AS "batch_newest!"
+        FROM due GROUP BY 1, 2
+        "#,
+        batch,
+    )
+    .fetch_all(pool)
+    .await?;
+    let age = |secs: f64| Duration::from_secs_f64(secs.max(0.0));
+    Ok(rows
+        .into_iter()
+        .map(|r| DueGroup {
+            object: r.object,
+            operation: r.operation,
+            count: r.count.max(0) as u64,
+            oldest: age(r.oldest),
+            newest: age(r.newest),
+            batch_newest: age(r.batch_newest),
+        })
+        .collect())
+}
+
+/// A claim: up to `limit` due rows of one object and operation, for `owner`.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    pub object: &'a ObjectName,
+    pub operation: Operation,
+    pub owner: &'a str,
+    pub limit: i64,
+    /// How long the rows stay leased to `owner` before another scheduler may take them.
+    pub lease: Duration,
+    /// Rows changed less than this long ago are left for a later batch: more changes may come.
+    pub settle: Duration,
+}
+
+/// Leases the claim's rows to its owner, oldest change first, and counts the attempt.
+pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"
+        WITH due AS (
+            SELECT id FROM staging_records
+            WHERE object = $1 AND operation = $2 AND origin = 'hub'
+              AND ((sync_status = 'pending' AND next_attempt_at <= now()
+                    AND updated_at <= now() - make_interval(secs => $6))
+                   OR (sync_status = 'in_flight' AND lease_expires_at < now()))
+            ORDER BY next_attempt_at, id
+            LIMIT $3
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE staging_records s
+        SET lease_owner = $4, lease_expires_at = now() + make_interval(secs => $5),
+            attempts = s.attempts + 1
+        FROM due WHERE s.id = due.id
+        RETURNING s.id, s.external_id AS "external_id: ExternalId",
+                  s.fields AS "fields: Json<Map<String, Value>>", s.version, s.attempts,
+                  s.salesforce_id AS "salesforce_id: SalesforceId"
+        "#,
+        claim.object as &ObjectName,
+        claim.operation as Operation,
+        claim.limit,
+        claim.owner,
+        claim.lease.as_secs_f64(),
+        claim.settle.as_secs_f64(),
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ClaimedRecord {
+            id: r.id,
+            external_id: r.external_id,
+            fields: r.fields.0,
+            version: r.version,
+            attempts: r.attempts,
+            salesforce_id: r.salesforce_id,
+        })
+        .collect())
+}
+
+/// Keeps rows leased to `owner` for `lease` more (a Bulk job still running).
+pub async fn extend_lease(
+    pool: &PgPool,
+    owner: &str,
+    ids: &[i64],
+    lease: Duration,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query!(
+        "UPDATE staging_records SET lease_expires_at = now() + make_interval(secs => $3) \
+         WHERE id = ANY($1) AND lease_owner = $2",
+        ids,
+        owner,
+        lease.as_secs_f64(),
+    )
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Gives leased rows back without counting the attempt (the scheduler is stopping, or Salesforce
+/// asked us to pause): they are due again after `delay`.
+pub async fn release(
+    pool: &PgPool,
+    owner: &str,
+    ids: &[i64],
+    delay: Duration,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query!(
+        r#"
+        UPDATE staging_records
+        SET lease_owner = NULL, lease_expires_at = NULL, attempts = greatest(attempts - 1, 0),
+            next_attempt_at = now() + make_interval(secs => $3)
+        WHERE id = ANY($1) AND lease_owner = $2
+        "#,
+        ids,
+        owner,
+        delay.as_secs_f64(),
+    )
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Gives back every row leased to `owner`, due at once (a scheduler stopping, or cut short).
+pub async fn release_owned(pool: &PgPool, owner: &str) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query!(
+        "UPDATE staging_records SET lease_owner = NULL, lease_expires_at = NULL, \
+         attempts = greatest(attempts - 1, 0), next_attempt_at = now() \
+         WHERE lease_owner = $1",
+        owner,
+    )
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected())
+}
