@@ -53,7 +53,7 @@ async fn run_tool(command: Command, env: &Env) -> anyhow::Result<()> {
         Command::Token(args) => println!("{}", mint(&args)?),
         Command::Mappings(args) => match args.command {
             MappingsCommand::Check { dir } => {
-                print!("{}", sluice::normalize::command::check(&dir, env).await?);
+                print!("{}", sluice::ops::mappings::check(&dir, env).await?);
             }
         },
         Command::Status(args) => {

@@ -40,7 +40,6 @@
 //! [`validate_record`] checks each normalized record as Salesforce would before it is sent.
 
 mod check;
-pub mod command;
 pub mod error;
 mod mapping;
 mod order;

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::MappingSet;
 use crate::config::{Env, salesforce_from_env};
+use crate::normalize::MappingSet;
 use crate::objects::Catalog;
 use crate::salesforce::SalesforceClient;
 
