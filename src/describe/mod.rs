@@ -1,7 +1,7 @@
 //! Salesforce's describe of each object the hub writes, read rarely and shared through Postgres.
 //!
 //! Ingest checks every normalized record against it, so a record Salesforce would refuse for a
-//! reason the describe shows is refused at the API and costs no call (doc §9). Describe calls
+//! reason the describe shows is refused at the API and costs no call (docs/salesforce.md §9). Describe calls
 //! count against the org's allowance, so an answer is kept in `salesforce_describes` and reused
 //! by every dyno until it is older than the configured age.
 

@@ -68,7 +68,7 @@ pub struct FieldIssue {
     /// "too_long", "email", "picklist", "type", "number_range".
     pub rule: String,
     pub message: String,
-    /// The status code Salesforce would have answered, when there is one (doc §7.3).
+    /// The status code Salesforce would have answered, when there is one (docs/salesforce.md §7.3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub salesforce_code: Option<String>,
 }

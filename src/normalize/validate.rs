@@ -1,5 +1,5 @@
 //! A normalized record checked against describe as Salesforce would check it, so a record that
-//! would fail costs no API call. Messages follow Salesforce's (doc §7.3); the code is in
+//! would fail costs no API call. Messages follow Salesforce's (docs/salesforce.md §7.3); the code is in
 //! `salesforce_code`.
 
 use chrono::{DateTime, NaiveDate};

@@ -1,5 +1,5 @@
 //! A backlog as one Bulk API 2.0 ingest job: create, upload the CSV once, close, poll with
-//! backoff, read the results (salesforce-api.md §5).
+//! backoff, read the results (docs/salesforce.md §5).
 //!
 //! Every step is an API call through the call gate; a job costs about seven whatever its size.
 //! The claimed rows stay leased to this scheduler while the job runs (the lease is extended at

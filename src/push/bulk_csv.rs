@@ -1,5 +1,5 @@
 //! The CSV of a Bulk API 2.0 job (RFC 4180, LF, comma) and the keys that tie result rows back to
-//! staged rows (salesforce-api.md §5.2, §5.3).
+//! staged rows (docs/salesforce.md §5.2, §5.3).
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -1,5 +1,5 @@
 //! A finished Bulk job's results, matched to the records by key: row order is not the upload
-//! order (salesforce-api.md §5.3).
+//! order (docs/salesforce.md §5.3).
 
 use std::collections::{HashMap, HashSet};
 

@@ -1,5 +1,5 @@
 //! sObject Collections: up to 200 upserts by external id, or 200 deletions by Salesforce Id, in
-//! one API call (salesforce-api.md §3). Each record's result becomes its outcome.
+//! one API call (docs/salesforce.md §3). Each record's result becomes its outcome.
 
 use tracing::Instrument;
 

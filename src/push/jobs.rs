@@ -52,7 +52,7 @@ pub async fn created(
     )
     .execute(pool)
     .await?;
-    // Old rows go now and then; a job's results are kept 7 days by Salesforce (§5.4).
+    // Old rows go now and then; a job's results are kept 7 days by Salesforce (docs/salesforce.md §5.4).
     sqlx::query!("DELETE FROM push_bulk_jobs WHERE created_at < now() - interval '30 days'")
         .execute(pool)
         .await?;

@@ -5,7 +5,7 @@
 //! 200 oldest records (one sObject Collections call) have all waited the window, when no change
 //! came for the window (the burst is over), or when its oldest change has waited the maximum lag
 //! (changes keep coming). A backlog past the Bulk threshold goes, once quiet or overdue, as one
-//! Bulk API 2.0 job: Salesforce's guidance is Bulk above 2,000 records (salesforce-api.md §5), and
+//! Bulk API 2.0 job: Salesforce's guidance is Bulk above 2,000 records (docs/salesforce.md §5), and
 //! a job costs about seven calls whatever its size.
 
 use std::time::Duration;

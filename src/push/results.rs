@@ -9,7 +9,7 @@ use crate::staging::{ClaimedRecord, Operation, PushFailure, RecordOutcome, Sales
 
 /// Splits off rows that would repeat a key already in the batch: external ids match
 /// case-insensitively in Salesforce, and two rows with one key in one request both fail
-/// (salesforce-api.md §3, "Duplicates in collection/bulk upserts"). For deletions the key is the
+/// (docs/salesforce.md §3, "Duplicates in collection/bulk upserts"). For deletions the key is the
 /// Salesforce Id. The rows set aside go in a later batch.
 pub fn split_duplicates(
     claimed: Vec<ClaimedRecord>,
@@ -93,7 +93,7 @@ pub fn outcome_of_error(
 }
 
 /// A deletion whose record is no longer there has done its job: deleted before (by a cascade, or
-/// by someone in Salesforce) or never there (salesforce-api.md §0: `ENTITY_IS_DELETED`, `NOT_FOUND`).
+/// by someone in Salesforce) or never there (docs/salesforce.md §0: `ENTITY_IS_DELETED`, `NOT_FOUND`).
 fn already_gone(error: &RecordError) -> bool {
     matches!(
         error.status_code.as_str(),

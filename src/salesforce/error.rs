@@ -1,4 +1,4 @@
-//! Request-level failures, classified where they happen (STYLE habit 15, doc §7).
+//! Request-level failures, classified where they happen (STYLE habit 15, docs/salesforce.md §7).
 //!
 //! Per-record failures are not errors here: they come back as [`RecordResult`](super::RecordResult)s.
 //! No variant carries a token or a record payload.

@@ -1,7 +1,10 @@
 //! A typed client for the Salesforce REST API.
 //!
+//! Section numbers (§) in this module's comments cite `docs/salesforce.md`, the Salesforce
+//! behaviour Sluice relies on.
+//!
 //! Auth is the OAuth 2.0 JWT bearer flow with a cached token and one re-auth per request on 401
-//! (`/work/shared/salesforce-api.md` §1). Writes go through sObject Collections (§3) or Bulk API 2.0
+//! (§1). Writes go through sObject Collections (§3) or Bulk API 2.0
 //! ingest (§5). Every failure is classified where it happens ([`SalesforceError::class`], §7) and
 //! the last `Sforce-Limit-Info` is kept for pacing ([`SalesforceClient::api_usage`], §6).
 //! The client never retries on its own beyond that re-auth: retry policy belongs to the caller.

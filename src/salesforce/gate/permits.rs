@@ -3,7 +3,7 @@
 //! Each call holds one of N slot rows in `salesforce_call_permits` until it gives it back; a row
 //! whose holder died expires. Rows rather than advisory locks, because a pooler in transaction mode
 //! breaks session locks. Salesforce itself refuses more than 25 concurrent long-running requests
-//! (5 in Developer Edition) with `REQUEST_LIMIT_EXCEEDED` (salesforce-api.md §6.3).
+//! (5 in Developer Edition) with `REQUEST_LIMIT_EXCEEDED` (docs/salesforce.md §6.3).
 
 use std::time::Duration;
 
