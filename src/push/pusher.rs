@@ -36,6 +36,19 @@ pub enum Outcome {
     Wait(Duration),
 }
 
+impl Outcome {
+    /// A batch that went back to the queue whole, to be tried again.
+    fn retrying(spec: &ObjectSpec, records: usize) -> Self {
+        Self::Pushed {
+            object: spec.name.to_string(),
+            records,
+            synced: 0,
+            failed: 0,
+            retrying: records,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
     #[error("database error in the push engine")]
@@ -312,13 +325,7 @@ impl Pusher {
                 jobs::state(&self.pool, &job_id, "Abandoned", Some(why)).await?;
                 let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
                 staging::release(&self.pool, &self.owner, &ids, self.cfg.limit_pause).await?;
-                Ok(Outcome::Pushed {
-                    object: spec.name.to_string(),
-                    records: ids.len(),
-                    synced: 0,
-                    failed: 0,
-                    retrying: ids.len(),
-                })
+                Ok(Outcome::retrying(spec, ids.len()))
             }
         }
     }
@@ -401,12 +408,6 @@ impl Pusher {
                     .await?;
             }
         }
-        Ok(Outcome::Pushed {
-            object: spec.name.to_string(),
-            records: ids.len(),
-            synced: 0,
-            failed: 0,
-            retrying: ids.len(),
-        })
+        Ok(Outcome::retrying(spec, ids.len()))
     }
 }
