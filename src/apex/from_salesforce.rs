@@ -121,6 +121,7 @@ fn answer(
                     index: None,
                     external_id: None,
                     field: external_id_field.into(),
+                    salesforce_field: None,
                     rule: "unknown_record".into(),
                     message: format!(
                         "no external id, and the hub has no record with Id {}",

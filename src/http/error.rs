@@ -22,8 +22,11 @@ pub struct FieldProblem {
     /// The record's external id, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-    /// The field at fault (`body` for the request as a whole).
+    /// The field at fault as the sender named it (`body` for the request as a whole).
     pub field: String,
+    /// The Salesforce field concerned, when the problem is with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salesforce_field: Option<String>,
     /// A machine-readable rule name, e.g. `required`, `type`, `too_long`.
     pub rule: String,
     /// What is wrong, for a person.
@@ -83,6 +86,7 @@ impl ApiError {
                 index: None,
                 external_id: None,
                 field: field.into(),
+                salesforce_field: None,
                 rule: rule.into(),
                 message,
             }],
@@ -135,6 +139,7 @@ impl ApiError {
                 index: None,
                 external_id: None,
                 field: "body".into(),
+                salesforce_field: None,
                 rule: "too_large".into(),
                 message: detail.clone(),
             }],

@@ -46,6 +46,7 @@ pub async fn plain_rejections_as_problems(req: Request, next: Next) -> Response 
             index: None,
             external_id: None,
             field: field.into(),
+            salesforce_field: None,
             rule: "format".into(),
             message: text,
         }],

@@ -11,6 +11,28 @@ use crate::normalize::Mapping;
 use crate::salesforce::SObjectDescribe;
 use crate::staging::{self, StageOutcome, StageRow};
 
+/// Normalizes `items` and checks them against the describe, reading (never writing) staging to
+/// know which records are updates. Ingest stages what this accepts; a preview only shows it.
+pub async fn check_chunk(
+    conn: &mut PgConnection,
+    mapping: &Mapping,
+    describe: Option<&SObjectDescribe>,
+    items: Vec<(usize, Result<Value, LineError>)>,
+) -> Result<ParsedBatch, sqlx::Error> {
+    let mut batch = records::prepare(items, mapping);
+    let ids = records::external_ids(&batch);
+    let staged: HashSet<String> = if describe.is_some() && !ids.is_empty() {
+        staging::existing_external_ids(conn, mapping.object(), &ids)
+            .await?
+            .into_iter()
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    records::validate(&mut batch, mapping, describe, &staged);
+    Ok(batch)
+}
+
 /// Normalizes, validates and stages `items` in the caller's transaction (one statement for the
 /// lookup of existing rows, one for the writes).
 pub async fn stage_chunk(
@@ -19,21 +41,7 @@ pub async fn stage_chunk(
     describe: Option<&SObjectDescribe>,
     items: Vec<(usize, Result<Value, LineError>)>,
 ) -> Result<(ParsedBatch, Vec<StageOutcome>), sqlx::Error> {
-    let mut batch = records::prepare(items, mapping);
-    if let Some(describe) = describe
-        && !batch.rows.is_empty()
-    {
-        let ids: Vec<&str> = batch
-            .rows
-            .iter()
-            .map(|(r, _)| r.external_id.as_str())
-            .collect();
-        let staged: HashSet<String> = staging::existing_external_ids(conn, mapping.object(), &ids)
-            .await?
-            .into_iter()
-            .collect();
-        records::validate(&mut batch, describe, &staged);
-    }
+    let batch = check_chunk(conn, mapping, describe, items).await?;
     let rows: Vec<&StageRow> = batch.rows.iter().map(|(row, _)| row).collect();
     let outcomes = if rows.is_empty() {
         Vec::new()
