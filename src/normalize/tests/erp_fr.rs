@@ -127,7 +127,7 @@ fn every_problem_in_a_record_is_reported_at_once() {
                 "date_echeance",
                 "Due_Date__c",
                 "date",
-                "\"2026-12-28\" does not match dd/mm/yyyy"
+                "\"2026-12-28\" does not match dd/mm/yyyy or dd/mm/yy or dd MMMM yyyy"
             ),
             issue(
                 "date_facture",
