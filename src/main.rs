@@ -55,6 +55,29 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 print!("{report}");
                 Ok(())
             }
+            MappingsCommand::Try {
+                source,
+                object,
+                file,
+                dir,
+                json,
+            } => {
+                let env = Env::from_process();
+                let tried =
+                    sluice::ingest::try_file::run(&dir, &source, &object, &file, &env).await?;
+                match json {
+                    true => println!("{}", serde_json::to_string_pretty(&tried.preview)?),
+                    false => print!("{}", sluice::ingest::try_file::render(&tried)),
+                }
+                let p = &tried.preview;
+                anyhow::ensure!(
+                    p.refused == 0,
+                    "{} of {} record(s) would be refused",
+                    p.refused,
+                    p.records.len()
+                );
+                Ok(())
+            }
         },
         Command::Status(args) => {
             let text = sluice::ops::status_text(&ops_pool().await?, args.failures).await?;

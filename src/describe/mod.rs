@@ -100,6 +100,17 @@ impl Describes {
     }
 }
 
+/// The describe last read from Salesforce, whatever its age, without calling Salesforce: for
+/// `sluice mappings try`, which spends no API call.
+pub async fn cached(pool: &PgPool, object: &str) -> Result<Option<SObjectDescribe>, sqlx::Error> {
+    let cached: Option<sqlx::types::Json<SObjectDescribe>> =
+        sqlx::query_scalar("SELECT describe FROM salesforce_describes WHERE object = $1")
+            .bind(object)
+            .fetch_optional(pool)
+            .await?;
+    Ok(cached.map(|sqlx::types::Json(d)| d))
+}
+
 async fn store(pool: &PgPool, describe: &SObjectDescribe) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO salesforce_describes (object, describe, fetched_at) VALUES ($1, $2, now()) \

@@ -80,6 +80,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::get_ready))
         .routes(routes!(ingest::routes::post_records))
         .routes(routes!(ingest::routes::get_record))
+        .routes(routes!(ingest::preview::preview_records))
         .routes(routes!(crate::push::routes::delete_record))
         .routes(routes!(failures::routes::list_failures))
         .routes(routes!(failures::routes::retry_failures))

@@ -5,8 +5,11 @@ mod answer;
 mod idempotency;
 mod ndjson;
 mod pipeline;
+pub mod preview;
 mod records;
 pub mod routes;
+mod sample;
+pub mod try_file;
 
 pub use answer::{IngestResponse, RecordResult, RecordStatus};
 pub use records::MAX_RECORDS_PER_REQUEST;

@@ -30,7 +30,7 @@ pub struct IngestParams {
 }
 
 /// The body's format.
-enum Format {
+pub(super) enum Format {
     JsonArray,
     Ndjson,
 }
@@ -202,7 +202,7 @@ async fn ndjson(
     })
 }
 
-fn stream_error(e: StreamError) -> ApiError {
+pub(super) fn stream_error(e: StreamError) -> ApiError {
     match e {
         StreamError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
         StreamError::LineTooLong { .. } => {
@@ -212,7 +212,7 @@ fn stream_error(e: StreamError) -> ApiError {
     }
 }
 
-fn authorized_mapping<'a>(
+pub(super) fn authorized_mapping<'a>(
     state: &'a AppState,
     caller: &Caller,
     object: &str,
@@ -229,7 +229,7 @@ fn authorized_mapping<'a>(
     })
 }
 
-fn body_format(headers: &HeaderMap) -> Result<Format, ApiError> {
+pub(super) fn body_format(headers: &HeaderMap) -> Result<Format, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

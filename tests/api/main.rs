@@ -11,6 +11,7 @@ mod metrics;
 mod normalize;
 mod openapi;
 mod ops;
+mod preview;
 mod push;
 mod push_bench;
 mod push_bulk;
