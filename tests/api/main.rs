@@ -4,6 +4,7 @@
 mod helpers;
 
 mod apex;
+mod corpus;
 mod hostile;
 mod ingest;
 mod logs;
