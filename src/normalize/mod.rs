@@ -34,7 +34,12 @@
 //! `phone {country}`, `date {format}`, `datetime {format, timezone}`, `decimal {locale, scale}`,
 //! `map {values, fallback}`, `default {value}`, `concat {separator}`, `split {separator, take}`.
 //! Absent, null and blank inputs are "no value": transforms are skipped (but `default` applies)
-//! and the field is left out of the output, never sent as null.
+//! and the field is left out of the output, never sent as null. Every incoming string is cleaned
+//! first ([`clean`]: invisible characters removed, NFC, white space collapsed), so a value of
+//! invisible characters only is no value. File keys `locale` and `internationalized_email` set
+//! defaults for dates, decimals and e-mail; `[objects.X.rules.name]` declares cross-field rules
+//! (`rules/`). [`Mapping::normalize`] keeps what it could make beside every problem, and
+//! [`Mapping::check_describe`] adds the describe's, named by the sender's field.
 //!
 //! [`MappingSet::check_against`] compares mappings with describe at start-up;
 //! [`validate_record`] checks each normalized record as Salesforce would before it is sent.
