@@ -49,11 +49,12 @@ fn is_already_clean(s: &str) -> bool {
 }
 
 /// Invisible characters that carry no text: format characters (Cf) and controls (Cc) other than
-/// white space, which becomes a space instead.
+/// white space, which becomes a space instead. NUL is kept: no export writes one, so it marks a
+/// hostile request, which the hub refuses whole (tests/api/hostile.rs) rather than repairs.
 fn is_invisible(c: char) -> bool {
     match c.general_category() {
         GeneralCategory::Format => true,
-        GeneralCategory::Control => !c.is_whitespace(),
+        GeneralCategory::Control => !c.is_whitespace() && c != '\0',
         _ => false,
     }
 }
@@ -121,6 +122,7 @@ mod tests {
         );
         assert_eq!(text("in\u{ad}visible\u{200e}"), "invisible");
         assert_eq!(text("bell\u{7}"), "bell");
+        assert_eq!(text("nul\0"), "nul\0", "left for the hostile-input check");
     }
 
     #[test]

@@ -10,8 +10,8 @@ what Sluice happens to output. Its sources of truth:
   phonenumbers`), for valid numbers and their E.164 form;
 - dates: Python's calendar (`datetime.date`), so 29 February is only real in leap years;
 - amounts: Python's `decimal`, rounded half away from zero to the field's scale;
-- the clean step: Python's `unicodedata` (categories Cf and Cc removed, NFC, the Unicode
-  White_Space set turned into single spaces).
+- the clean step: Python's `unicodedata` (categories Cf and Cc removed but NUL, NFC, the
+  Unicode White_Space set turned into single spaces).
 
 The output is deterministic (seeded); re-running it rewrites the same files. The hand-written
 cases (tests/corpus/*-hand.cases) are not touched.
@@ -39,7 +39,7 @@ def clean(s):
     kept = "".join(
         c
         for c in s
-        if c in WHITE_SPACE or unicodedata.category(c) not in ("Cf", "Cc")
+        if c in WHITE_SPACE or c == "\0" or unicodedata.category(c) not in ("Cf", "Cc")
     )
     kept = unicodedata.normalize("NFC", kept)
     spaced = "".join(" " if c in WHITE_SPACE else c for c in kept)

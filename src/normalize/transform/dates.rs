@@ -1,4 +1,4 @@
-//! Dates and date-times in named formats (see [`super::date_format`]), to the ISO forms
+//! Dates and date-times in named formats (see `date_format.rs`), to the ISO forms
 //! Salesforce takes (`2026-11-28`, `2026-11-28T13:45:00Z`). The datetime format `iso` takes
 //! RFC 3339 with an offset ("2026-11-28T13:45:00+01:00").
 
