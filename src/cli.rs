@@ -104,4 +104,24 @@ pub enum MappingsCommand {
         #[arg(long, env = "SLUICE_MAPPINGS_DIR", default_value = "mappings")]
         dir: PathBuf,
     },
+    /// Run a sample file (JSON array, NDJSON, or a CSV export with a header row) through one
+    /// mapping and show each record as Salesforce would receive it, or every reason it would be
+    /// refused. Makes no Salesforce API call and stores nothing; with DATABASE_URL set, also
+    /// checks against the describe the hub last read. Exits 1 when a record would be refused.
+    Try {
+        /// The sender whose mapping is tried.
+        #[arg(long)]
+        source: String,
+        /// The Salesforce object (API name).
+        #[arg(long)]
+        object: String,
+        /// The sample file.
+        file: PathBuf,
+        /// Folder of the mapping files.
+        #[arg(long, env = "SLUICE_MAPPINGS_DIR", default_value = "mappings")]
+        dir: PathBuf,
+        /// Print the preview as JSON, as the preview endpoint answers it.
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -55,6 +55,27 @@ async fn run_tool(command: Command, env: &Env) -> anyhow::Result<()> {
             MappingsCommand::Check { dir } => {
                 print!("{}", sluice::ops::mappings::check(&dir, env).await?);
             }
+            MappingsCommand::Try {
+                source,
+                object,
+                file,
+                dir,
+                json,
+            } => {
+                let tried =
+                    sluice::ingest::try_file::run(&dir, &source, &object, &file, env).await?;
+                match json {
+                    true => println!("{}", serde_json::to_string_pretty(&tried.preview)?),
+                    false => print!("{}", sluice::ingest::try_file::render(&tried)),
+                }
+                let p = &tried.preview;
+                anyhow::ensure!(
+                    p.refused == 0,
+                    "{} of {} record(s) would be refused",
+                    p.refused,
+                    p.records.len()
+                );
+            }
         },
         Command::Status(args) => {
             let pool = ops_pool(env).await?;

@@ -101,6 +101,19 @@ impl Describes {
     }
 }
 
+/// The describe last read from Salesforce, whatever its age, without calling Salesforce: for
+/// `sluice mappings try`, which spends no API call.
+pub async fn cached(pool: &PgPool, object: &str) -> Result<Option<SObjectDescribe>, sqlx::Error> {
+    let cached = sqlx::query_scalar!(
+        r#"SELECT describe AS "describe: Json<SObjectDescribe>" FROM salesforce_describes
+           WHERE object = $1"#,
+        object,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(cached.map(|Json(d)| d))
+}
+
 async fn store(pool: &PgPool, describe: &SObjectDescribe) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO salesforce_describes (object, describe, fetched_at) VALUES ($1, $2, now()) \

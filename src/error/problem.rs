@@ -14,8 +14,11 @@ pub struct FieldProblem {
     /// The record's external id, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-    /// The field at fault (`body` for the request as a whole).
+    /// The field at fault as the sender named it (`body` for the request as a whole).
     pub field: String,
+    /// The Salesforce field concerned, when the problem is with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salesforce_field: Option<String>,
     /// A machine-readable rule name, e.g. `required`, `type`, `too_long`.
     pub rule: String,
     /// What is wrong, for a person.
@@ -33,6 +36,7 @@ impl FieldProblem {
             index: None,
             external_id: None,
             field: field.into(),
+            salesforce_field: None,
             rule: rule.into(),
             message: message.into(),
         }

@@ -41,6 +41,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::get_ready))
         .routes(routes!(ingest::routes::post_records))
         .routes(routes!(records::get_record))
+        .routes(routes!(ingest::preview::preview_records))
         .routes(routes!(records::delete_record))
         .routes(routes!(failures::list_failures))
         .routes(routes!(failures::retry_failures))

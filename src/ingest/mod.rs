@@ -11,9 +11,12 @@ mod idempotency;
 pub mod metrics;
 mod ndjson;
 mod pipeline;
+pub mod preview;
 mod records;
 pub mod routes;
 mod salesforce_records;
+mod sample;
+pub mod try_file;
 
 pub use answer::{IngestResponse, RecordResult, RecordStatus};
 pub use records::MAX_RECORDS_PER_REQUEST;

@@ -9,7 +9,31 @@ use super::ndjson::LineError;
 use super::records::{self, ParsedBatch};
 use crate::normalize::Mapping;
 use crate::salesforce::SObjectDescribe;
-use crate::staging::{self, ExternalId, ObjectName, StageOutcome, StageRow};
+use crate::staging::{self, ObjectName, StageOutcome, StageRow};
+
+/// Normalizes `items` and checks them against the describe, reading (never writing) staging to
+/// know which records are updates. Ingest stages what this accepts; a preview only shows it.
+pub async fn check_chunk(
+    conn: &mut PgConnection,
+    object: &ObjectName,
+    mapping: &Mapping,
+    describe: Option<&SObjectDescribe>,
+    items: Vec<(usize, Result<Value, LineError>)>,
+) -> Result<ParsedBatch, sqlx::Error> {
+    let mut batch = records::prepare(items, mapping);
+    let ids = records::external_ids(&batch);
+    let staged: HashSet<String> = if describe.is_some() && !ids.is_empty() {
+        staging::existing_external_ids(conn, object, &ids)
+            .await?
+            .into_iter()
+            .map(String::from)
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    records::validate(&mut batch, mapping, describe, &staged);
+    Ok(batch)
+}
 
 /// Normalizes, validates and stages `items` in the caller's transaction (one statement for the
 /// lookup of existing rows, one for the writes).
@@ -20,21 +44,7 @@ pub async fn stage_chunk(
     describe: Option<&SObjectDescribe>,
     items: Vec<(usize, Result<Value, LineError>)>,
 ) -> Result<(ParsedBatch, Vec<StageOutcome>), sqlx::Error> {
-    let mut batch = records::prepare(items, mapping);
-    if let Some(describe) = describe
-        && !batch.rows.is_empty()
-    {
-        let ids: Vec<&str> = batch
-            .rows
-            .iter()
-            .map(|(r, _)| r.external_id.as_str())
-            .collect();
-        let staged: HashSet<ExternalId> = staging::existing_external_ids(conn, object, &ids)
-            .await?
-            .into_iter()
-            .collect();
-        records::validate(&mut batch, describe, &staged);
-    }
+    let batch = check_chunk(conn, object, mapping, describe, items).await?;
     let rows: Vec<&StageRow> = batch.rows.iter().map(|(row, _)| row).collect();
     let outcomes = if rows.is_empty() {
         Vec::new()

@@ -1,14 +1,15 @@
 //! Turning posted records into rows to stage: each record is normalized through its sender's
 //! mapping and checked against Salesforce's describe on its own, so that one bad record is
 //! reported without failing the others; a body that is not a batch at all fails as a whole.
+//! A refused record lists every problem it has, the mapping's and the describe's together.
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::ndjson::LineError;
 use crate::error::FieldProblem;
-use crate::normalize::{FieldIssue, Mapping, validate_record};
+use crate::normalize::{FieldIssue, Mapping, Normalized};
 use crate::salesforce::SObjectDescribe;
 use crate::staging::{ExternalId, InvalidKey, StageRow};
 
@@ -21,10 +22,22 @@ pub struct ParsedBatch {
     /// Valid records, one per external id (later records merged into earlier ones, field by
     /// field), with the request indexes each stands for.
     pub rows: Vec<(StageRow, Vec<usize>)>,
+    /// Records their mapping refused, with the fields it could make, until the describe has
+    /// checked those too ([`validate`] turns them into problems).
+    pub refused: Vec<Refused>,
     /// Problems, each naming the record's index.
     pub problems: Vec<FieldProblem>,
     /// Number of records read.
     pub total: usize,
+}
+
+/// A record the mapping refused.
+#[derive(Debug)]
+pub struct Refused {
+    pub index: usize,
+    /// The record's external id, when its rule made one.
+    pub external_id: Option<String>,
+    pub record: Normalized,
 }
 
 /// Why a body is refused as a whole.
@@ -83,6 +96,8 @@ pub fn prepare(
             }
         };
         match normalize(index, item, mapping) {
+            Err(Refusal::Record(problem)) => batch.problems.push(*problem),
+            Err(Refusal::Fields(refused)) => batch.refused.push(refused),
             Ok(row) => match position.get(&row.external_id) {
                 Some(&at) => {
                     let (earlier, indexes) = &mut batch.rows[at];
@@ -94,25 +109,64 @@ pub fn prepare(
                     batch.rows.push((row, vec![index]));
                 }
             },
-            Err(problems) => batch.problems.extend(problems),
         }
     }
     batch
 }
 
-/// Checks each row against Salesforce's describe; rows Salesforce would refuse become problems.
+/// The external ids the describe check needs to know the state of: staged ones are updates.
+pub fn external_ids(batch: &ParsedBatch) -> Vec<&str> {
+    let rows = batch.rows.iter().map(|(r, _)| r.external_id.as_str());
+    let refused = batch
+        .refused
+        .iter()
+        .filter_map(|r| r.external_id.as_deref());
+    rows.chain(refused).collect()
+}
+
+/// Checks each record against Salesforce's describe, when it is known; rows Salesforce would
+/// refuse and the records the mapping refused become problems, each listing everything wrong.
 /// `staged` holds the external ids already in staging: the others are inserts, which need every
 /// required field.
-pub fn validate(batch: &mut ParsedBatch, describe: &SObjectDescribe, staged: &HashSet<ExternalId>) {
+pub fn validate(
+    batch: &mut ParsedBatch,
+    mapping: &Mapping,
+    describe: Option<&SObjectDescribe>,
+    staged: &HashSet<String>,
+) {
+    let for_insert = |id: Option<&str>| id.is_none_or(|id| !staged.contains(id));
+    for mut refused in std::mem::take(&mut batch.refused) {
+        if let Some(describe) = describe {
+            let insert = for_insert(refused.external_id.as_deref());
+            mapping.check_describe(describe, &mut refused.record, insert);
+        }
+        for issue in &refused.record.issues {
+            let problem = from_issue(refused.index, refused.external_id.clone(), issue);
+            batch.problems.push(problem);
+        }
+    }
+    let Some(describe) = describe else { return };
     let rows = std::mem::take(&mut batch.rows);
     for (row, indexes) in rows {
-        let issues = validate_record(describe, &row.fields, !staged.contains(&row.external_id));
-        if issues.is_empty() {
+        let mut record = Normalized {
+            fields: row.fields,
+            issues: Vec::new(),
+        };
+        mapping.check_describe(
+            describe,
+            &mut record,
+            for_insert(Some(row.external_id.as_str())),
+        );
+        if record.issues.is_empty() {
+            let row = StageRow {
+                external_id: row.external_id,
+                fields: record.fields,
+            };
             batch.rows.push((row, indexes));
             continue;
         }
         for &index in &indexes {
-            for issue in &issues {
+            for issue in &record.issues {
                 batch
                     .problems
                     .push(from_issue(index, Some(row.external_id.to_string()), issue));
@@ -121,43 +175,59 @@ pub fn validate(batch: &mut ParsedBatch, describe: &SObjectDescribe, staged: &Ha
     }
 }
 
-fn normalize(index: usize, item: Value, mapping: &Mapping) -> Result<StageRow, Vec<FieldProblem>> {
+/// Why a record is not a row to stage.
+enum Refusal {
+    /// Not a record at all.
+    Record(Box<FieldProblem>),
+    /// Problems with its fields, which the describe may add to.
+    Fields(Refused),
+}
+
+fn normalize(index: usize, item: Value, mapping: &Mapping) -> Result<StageRow, Refusal> {
     let Value::Object(raw) = item else {
-        return Err(vec![problem(
+        return Err(Refusal::Record(Box::new(problem(
             index,
             None,
             "record",
             "type",
             "expected a JSON object",
-        )]);
+        ))));
     };
-    let fields: Map<String, Value> = mapping.apply(&raw).map_err(|issues| {
-        let external_id = raw
-            .get(mapping.external_id_field())
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        issues
-            .iter()
-            .map(|i| from_issue(index, external_id.clone(), i))
-            .collect::<Vec<_>>()
-    })?;
+    let mut record = mapping.normalize(&raw);
     let field = mapping.external_id_field();
-    let raw = match fields.get(field) {
+    let raw_id = match record.fields.get(field) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         _ => String::new(),
     };
-    let external_id = ExternalId::parse(&raw).map_err(|e| {
-        let (rule, message) = match e {
-            InvalidKey::TooLong => ("too_long", e.to_string()),
-            _ => ("required", "the external id is required".to_owned()),
-        };
-        vec![problem(index, None, field, rule, &message)]
-    })?;
-    Ok(StageRow {
-        external_id,
-        fields,
-    })
+    let external_id = match ExternalId::parse(&raw_id) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            // The mapping says why when it refused the field itself; otherwise the key says.
+            let named = |i: &FieldIssue| i.salesforce_field.as_deref() == Some(field);
+            if !record.issues.iter().any(named) {
+                let (rule, message) = match e {
+                    InvalidKey::TooLong => ("too_long", e.to_string()),
+                    _ => ("required", "the external id is required".to_owned()),
+                };
+                record
+                    .issues
+                    .push(FieldIssue::new(field, rule, message).on(field));
+            }
+            None
+        }
+    };
+    match external_id {
+        Some(external_id) if record.issues.is_empty() => Ok(StageRow {
+            external_id,
+            fields: record.fields,
+        }),
+        external_id => Err(Refusal::Fields(Refused {
+            index,
+            external_id: external_id.map(String::from),
+            record,
+        })),
+    }
 }
 
 fn from_issue(index: usize, external_id: Option<String>, issue: &FieldIssue) -> FieldProblem {
@@ -165,7 +235,10 @@ fn from_issue(index: usize, external_id: Option<String>, issue: &FieldIssue) -> 
         Some(code) => format!("{} ({code})", issue.message),
         None => issue.message.clone(),
     };
-    problem(index, external_id, &issue.field, &issue.rule, &message)
+    FieldProblem {
+        salesforce_field: issue.salesforce_field.clone(),
+        ..problem(index, external_id, &issue.field, &issue.rule, &message)
+    }
 }
 
 fn problem(
@@ -179,6 +252,7 @@ fn problem(
         index: Some(index),
         external_id,
         field: field.into(),
+        salesforce_field: None,
         rule: rule.into(),
         message: message.into(),
     }

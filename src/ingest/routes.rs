@@ -32,7 +32,7 @@ pub struct IngestParams {
 }
 
 /// The body's format.
-enum Format {
+pub(super) enum Format {
     JsonArray,
     Ndjson,
 }
@@ -206,7 +206,7 @@ async fn ndjson(
     })
 }
 
-fn stream_error(e: StreamError) -> ApiError {
+pub(super) fn stream_error(e: StreamError) -> ApiError {
     match e {
         StreamError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
         StreamError::LineTooLong { .. } => {
@@ -217,7 +217,7 @@ fn stream_error(e: StreamError) -> ApiError {
 }
 
 /// The object and the sender's mapping for it, once the caller may write both.
-fn authorized_mapping<'a>(
+pub(super) fn authorized_mapping<'a>(
     state: &'a AppState,
     caller: &Caller,
     object: &str,
@@ -235,7 +235,7 @@ fn authorized_mapping<'a>(
     Ok((spec, mapping))
 }
 
-fn body_format(headers: &HeaderMap) -> Result<Format, ApiError> {
+pub(super) fn body_format(headers: &HeaderMap) -> Result<Format, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -92,6 +92,7 @@ fn parse_record(
         index: Some(index),
         external_id: None,
         field: field.into(),
+        salesforce_field: None,
         rule: rule.into(),
         message,
     };

@@ -46,6 +46,12 @@ pub(crate) fn check_mapping(
             out.push(problem(Some(&rule.target), kind));
         }
     }
+    for rule in &m.rules {
+        let field_type = |name: &str| describe.field(name).map(|f| f.field_type.as_str());
+        for detail in rule.type_problems(field_type) {
+            out.push(problem(Some(&rule.field), ProblemKind::RuleTypes(detail)));
+        }
+    }
     if let Some(f) = describe.field(&m.external_id)
         && !(f.external_id || f.id_lookup)
     {

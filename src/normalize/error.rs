@@ -82,6 +82,8 @@ pub enum SpecProblem {
     ExternalIdNotMapped(String),
     #[error("no objects")]
     NoObjects,
+    #[error("rule \"{name}\": {problem}")]
+    BadRule { name: String, problem: String },
 }
 
 /// One disagreement between a mapping and the org's describe.
@@ -109,6 +111,8 @@ pub enum ProblemKind {
     UnknownRelationship,
     #[error("the relationship points at {actual}, not {expected}")]
     WrongParent { expected: String, actual: String },
+    #[error("{0}")]
+    RuleTypes(String),
     #[error("picklist value \"{value}\" is not active; active values: {allowed}")]
     InactivePicklistValue { value: String, allowed: String },
 }
@@ -120,14 +124,24 @@ pub enum TransformError {
     NotScalar(&'static str),
     #[error("expected text, got {0}")]
     NotText(&'static str),
-    #[error("\"{0}\" is not an email address (expected name@domain.tld)")]
-    Email(String),
+    #[error("\"{value}\" is not an e-mail address Salesforce accepts: {problem}")]
+    Email { value: String, problem: String },
     #[error("\"{value}\" is not a phone number: {reason}")]
     PhoneUnparsable { value: String, reason: String },
+    #[error(
+        "\"{value}\" has letters ({letters}): a phone number is written in digits (set vanity = true to read keypad letters)"
+    )]
+    PhoneLetters { value: String, letters: String },
     #[error("\"{value}\" is not a valid {country} or international (+…) phone number")]
     PhoneInvalid { value: String, country: String },
     #[error("\"{value}\" does not match {formats}")]
     DateFormat { value: String, formats: String },
+    #[error("\"{value}\": \"{word}\" is not a month name in {locale}")]
+    MonthName {
+        value: String,
+        word: String,
+        locale: &'static str,
+    },
     #[error("\"{0}\" is not a real calendar date")]
     ImpossibleDate(String),
     #[error("\"{value}\" does not exist in {zone} (clocks skip it)")]
@@ -137,6 +151,19 @@ pub enum TransformError {
         value: String,
         locale: &'static str,
         problem: &'static str,
+    },
+    #[error("\"{value}\" is not an amount: {problem}")]
+    Amount {
+        value: String,
+        problem: &'static str,
+    },
+    #[error("\"{value}\": {code} is not an ISO 4217 currency code")]
+    UnknownCurrency { value: String, code: String },
+    #[error("\"{value}\" is in {mark}, but this field takes {expected}")]
+    WrongCurrency {
+        value: String,
+        mark: String,
+        expected: &'static str,
     },
     #[error(
         "\"{0}\" has more than 15 significant digits, which a JSON number cannot carry exactly"

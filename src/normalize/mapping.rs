@@ -1,12 +1,17 @@
-//! One source's mapping for one object, and [`Mapping::apply`], which runs it on a record.
+//! One source's mapping for one object, and [`Mapping::normalize`], which runs it on a record.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
 use super::FieldIssue;
+use super::clean::Clean;
+use super::rules::Rule;
 use super::transform::text::kind;
 use super::transform::{Transform, values};
+use super::validate::{OrgRules, validate_record_with};
+use crate::salesforce::SObjectDescribe;
 
 /// Where a field's value comes from.
 #[derive(Debug, Clone)]
@@ -26,6 +31,8 @@ pub(crate) struct FieldRule {
     pub steps: Vec<Transform>,
     pub required: bool,
     pub default: Option<Value>,
+    /// How incoming text is cleaned before the transforms.
+    pub clean: Clean,
 }
 
 /// A parent looked up by its external id: `"Account": {"External_Id__c": "A-1"}`.
@@ -46,6 +53,17 @@ pub struct Mapping {
     pub(crate) references: Vec<Reference>,
     /// Report incoming fields no rule reads, instead of ignoring them.
     pub(crate) strict: bool,
+    /// Cross-field rules checked on the normalized record.
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) org: OrgRules,
+}
+
+/// A record after its mapping: the Salesforce fields that have a value, as Salesforce would
+/// receive them, and every problem found (not only the first).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Normalized {
+    pub fields: Map<String, Value>,
+    pub issues: Vec<FieldIssue>,
 }
 
 /// An incoming field by exact name, else by a dotted path into nested objects
@@ -58,6 +76,31 @@ fn lookup<'a>(record: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
             _ => None,
         }
     })
+}
+
+/// The incoming value after the field's clean step; other JSON types are left as they are.
+fn cleaned(v: Option<&Value>, clean: Clean) -> Option<Value> {
+    match v? {
+        Value::String(s) => Some(Value::String(clean.apply(s).into_owned())),
+        other => Some(other.clone()),
+    }
+}
+
+/// The record with its field names cleaned, so that a name carrying a byte-order mark (the
+/// first column of many CSV exports) or a zero-width space still matches its rule. A name
+/// already present as written wins over one that only cleans to it.
+fn with_clean_names(record: &Map<String, Value>) -> Cow<'_, Map<String, Value>> {
+    if record.keys().all(|k| Clean::Text.apply(k) == k.as_str()) {
+        return Cow::Borrowed(record);
+    }
+    let mut out = Map::new();
+    for (k, v) in record {
+        let name = Clean::Text.apply(k);
+        if name == k.as_str() || !record.contains_key(name.as_ref()) {
+            out.insert(name.into_owned(), v.clone());
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Absent, null and blank text are all "no value": Sluice never clears a Salesforce field
@@ -105,14 +148,21 @@ impl FieldRule {
         out
     }
 
-    pub(crate) fn run(&self, record: &Map<String, Value>) -> Result<Option<Value>, FieldIssue> {
-        let issue = |rule: &str, message: String| FieldIssue::new(self.label(), rule, message);
+    /// `salesforce_field` names the written field in issues (a reference passes its own).
+    pub(crate) fn run(
+        &self,
+        record: &Map<String, Value>,
+        salesforce_field: &str,
+    ) -> Result<Option<Value>, FieldIssue> {
+        let issue = |rule: &str, message: String| {
+            FieldIssue::new(self.label(), rule, message).on(salesforce_field)
+        };
+        let read = |f: &str| present(cleaned(lookup(record, f), self.clean).as_ref());
         let mut value = match &self.input {
-            Input::Field(f) => present(lookup(record, f)),
+            Input::Field(f) => read(f),
             Input::Const(v) => Some(v.clone()),
             Input::Concat(fs, sep) => {
-                let inputs: Vec<Option<Value>> =
-                    fs.iter().map(|f| present(lookup(record, f))).collect();
+                let inputs: Vec<Option<Value>> = fs.iter().map(|f| read(f)).collect();
                 values::concat(&inputs, sep).map_err(|e| issue("concat", e.to_string()))?
             }
         };
@@ -177,10 +227,24 @@ impl Mapping {
     /// Normalizes one incoming record into Salesforce fields (external id field included), or
     /// every problem found (not just the first). Fields without a value are left out.
     pub fn apply(&self, input: &Map<String, Value>) -> Result<Map<String, Value>, Vec<FieldIssue>> {
+        let normalized = self.normalize(input);
+        if normalized.issues.is_empty() {
+            Ok(normalized.fields)
+        } else {
+            Err(normalized.issues)
+        }
+    }
+
+    /// Runs every field rule, reference and cross-field rule on `input`. The fields that could
+    /// be made are kept beside the problems, so the describe can check them too and a refusal
+    /// can carry the record's external id.
+    pub fn normalize(&self, input: &Map<String, Value>) -> Normalized {
+        let input = with_clean_names(input);
+        let input = input.as_ref();
         let mut out = Map::new();
         let mut issues = Vec::new();
         for rule in &self.fields {
-            match rule.run(input) {
+            match rule.run(input, &rule.target) {
                 Ok(Some(v)) => {
                     out.insert(rule.target.clone(), v);
                 }
@@ -189,7 +253,8 @@ impl Mapping {
             }
         }
         for reference in &self.references {
-            match reference.rule.run(input) {
+            let salesforce_field = format!("{}.{}", reference.relationship, reference.rule.target);
+            match reference.rule.run(input, &salesforce_field) {
                 Ok(Some(v)) => {
                     let key = Map::from_iter([(reference.rule.target.clone(), v)]);
                     out.insert(reference.relationship.clone(), Value::Object(key));
@@ -227,10 +292,80 @@ impl Mapping {
                 }
             }
         }
-        if issues.is_empty() {
-            Ok(out)
-        } else {
-            Err(issues)
+        self.check_rules(&out, &mut issues);
+        Normalized {
+            fields: out,
+            issues,
+        }
+    }
+
+    fn check_rules(&self, record: &Map<String, Value>, issues: &mut Vec<FieldIssue>) {
+        let refused: Vec<&str> = issues
+            .iter()
+            .filter_map(|i| i.salesforce_field.as_deref())
+            .collect();
+        let mut found = Vec::new();
+        for rule in &self.rules {
+            if let Some(message) = rule.refusal(record, &refused) {
+                found.push(
+                    FieldIssue::new(self.sender_name(&rule.field), "validation_rule", message)
+                        .on(&rule.field)
+                        .with_code("FIELD_CUSTOM_VALIDATION_EXCEPTION"),
+                );
+            }
+        }
+        issues.extend(found);
+    }
+
+    /// The name the sender knows a Salesforce field (or relationship) by.
+    fn sender_name(&self, salesforce_field: &str) -> String {
+        self.fields
+            .iter()
+            .find(|r| r.target == salesforce_field)
+            .or_else(|| {
+                self.references
+                    .iter()
+                    .find(|r| r.relationship == salesforce_field)
+                    .map(|r| &r.rule)
+            })
+            .map_or_else(|| salesforce_field.to_owned(), FieldRule::label)
+    }
+
+    /// Adds what Salesforce's describe would refuse in `record`'s fields, each problem named by
+    /// the sender's field and the Salesforce field. A field the mapping already refused is not
+    /// reported twice. `for_insert`: the record may be created, so required fields apply.
+    pub fn check_describe(
+        &self,
+        describe: &SObjectDescribe,
+        record: &mut Normalized,
+        for_insert: bool,
+    ) {
+        // Problems are compared by the top-level Salesforce name: a field or a relationship.
+        let top = |name: &str| -> String {
+            let head = name.split('.').next().unwrap_or(name);
+            describe
+                .field(head)
+                .and_then(|f| f.relationship_name.clone())
+                .filter(|rel| self.references.iter().any(|r| &r.relationship == rel))
+                .unwrap_or_else(|| head.to_owned())
+        };
+        let refused: HashSet<String> = record
+            .issues
+            .iter()
+            .filter_map(|i| i.salesforce_field.as_deref())
+            .map(top)
+            .collect();
+        for issue in validate_record_with(describe, &record.fields, for_insert, self.org) {
+            let salesforce_field = issue.field.clone();
+            let name = top(&salesforce_field);
+            if refused.contains(&name) {
+                continue;
+            }
+            record.issues.push(FieldIssue {
+                field: self.sender_name(&name),
+                salesforce_field: Some(salesforce_field),
+                ..issue
+            });
         }
     }
 }

@@ -34,16 +34,23 @@
 //! `phone {country}`, `date {format}`, `datetime {format, timezone}`, `decimal {locale, scale}`,
 //! `map {values, fallback}`, `default {value}`, `concat {separator}`, `split {separator, take}`.
 //! Absent, null and blank inputs are "no value": transforms are skipped (but `default` applies)
-//! and the field is left out of the output, never sent as null.
+//! and the field is left out of the output, never sent as null. Every incoming string is cleaned
+//! first ([`clean`]: invisible characters removed, NFC, white space collapsed), so a value of
+//! invisible characters only is no value. File keys `locale` and `internationalized_email` set
+//! defaults for dates, decimals and e-mail; `[objects.X.rules.name]` declares cross-field rules
+//! (`rules/`). [`Mapping::normalize`] keeps what it could make beside every problem, and
+//! [`Mapping::check_describe`] adds the describe's, named by the sender's field.
 //!
 //! [`MappingSet::check_against`] compares mappings with describe at start-up;
 //! [`validate_record`] checks each normalized record as Salesforce would before it is sent.
 
 mod check;
+pub mod clean;
 pub mod error;
 mod mapping;
 mod order;
 mod parse;
+mod rules;
 pub mod transform;
 mod validate;
 
@@ -54,18 +61,24 @@ use std::collections::HashMap;
 use std::path::Path;
 
 pub use error::{Location, MappingError, MappingProblem, ProblemKind, SpecProblem, TransformError};
-pub use mapping::Mapping;
-pub use validate::validate_record;
+pub use mapping::{Mapping, Normalized};
+pub use validate::{OrgRules, validate_record, validate_record_with};
 
 use crate::salesforce::SObjectDescribe;
 
 /// One thing Sluice could not accept in a record, for the sender.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct FieldIssue {
-    /// The incoming field name, or the Salesforce field for describe problems.
+    /// The field as the sender named it (its incoming field, or fields joined with "+"); the
+    /// Salesforce field when no incoming field feeds it (a constant, or a field the mapping
+    /// does not write).
     pub field: String,
+    /// The Salesforce field concerned (`Relationship.Key__c` for a parent's key), when there is
+    /// one: an unknown incoming field has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub salesforce_field: Option<String>,
     /// The rule that refused it: a transform name, or "required", "unknown_field", "not_writable",
-    /// "too_long", "email", "picklist", "type", "number_range".
+    /// "too_long", "email", "picklist", "type", "number_range", "validation_rule".
     pub rule: String,
     pub message: String,
     /// The status code Salesforce would have answered, when there is one (docs/salesforce.md §7.3).
@@ -81,10 +94,17 @@ impl FieldIssue {
     ) -> Self {
         Self {
             field: field.into(),
+            salesforce_field: None,
             rule: rule.into(),
             message: message.into(),
             salesforce_code: None,
         }
+    }
+
+    /// Names the Salesforce field concerned.
+    pub fn on(mut self, salesforce_field: &str) -> Self {
+        self.salesforce_field = Some(salesforce_field.to_owned());
+        self
     }
 
     pub fn with_code(mut self, code: &str) -> Self {

@@ -4,13 +4,32 @@
 
 use toml::{Table, Value as Toml};
 
+use super::clean::Clean;
 use super::error::{Location, MappingError, SpecProblem};
 use super::mapping::{FieldRule, Input, Mapping, Reference};
+use super::rules;
+use super::transform::locale::Locale;
 use super::transform::{Defaults, Transform, phone, to_json, wrong_type};
+use super::validate::OrgRules;
 
-const FILE_KEYS: &[&str] = &["source", "country", "timezone", "strict", "objects"];
-const OBJECT_KEYS: &[&str] = &["external_id", "fields", "references"];
-const FIELD_KEYS: &[&str] = &["from", "value", "required", "default", "transforms"];
+const FILE_KEYS: &[&str] = &[
+    "source",
+    "country",
+    "timezone",
+    "locale",
+    "internationalized_email",
+    "strict",
+    "objects",
+];
+const OBJECT_KEYS: &[&str] = &["external_id", "fields", "references", "rules"];
+const FIELD_KEYS: &[&str] = &[
+    "from",
+    "value",
+    "required",
+    "default",
+    "transforms",
+    "clean",
+];
 const REFERENCE_KEYS: &[&str] = &[
     "object",
     "field",
@@ -19,6 +38,7 @@ const REFERENCE_KEYS: &[&str] = &[
     "required",
     "default",
     "transforms",
+    "clean",
 ];
 
 fn check_keys(table: &Table, allowed: &[&str]) -> Result<(), SpecProblem> {
@@ -117,6 +137,11 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<Mapping>, Mapping
             ));
         };
         key_rule.required = true;
+        let targets: Vec<&str> = fields.iter().map(|f| f.target.as_str()).collect();
+        let rules = match table_key(spec, "rules").map_err(|p| fail(&at, p))? {
+            Some(table) => rules::parse(table, &targets).map_err(|p| fail(&at, p))?,
+            None => Vec::new(),
+        };
         mappings.push(Mapping {
             file: file.to_owned(),
             source: source.to_owned(),
@@ -125,6 +150,10 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<Mapping>, Mapping
             fields,
             references,
             strict,
+            rules,
+            org: OrgRules {
+                internationalized_email: defaults.internationalized_email,
+            },
         });
     }
     Ok(mappings)
@@ -144,7 +173,19 @@ fn file_defaults(root: &Table) -> Result<Defaults, SpecProblem> {
         ),
         None => None,
     };
-    Ok(Defaults { country, timezone })
+    let locale = match str_key(root, "locale")? {
+        Some(name) => Some(
+            Locale::parse(name)
+                .ok_or_else(|| wrong_type("locale", "one of fr, en, de, es, it, nl or pt"))?,
+        ),
+        None => None,
+    };
+    Ok(Defaults {
+        country,
+        timezone,
+        locale,
+        internationalized_email: bool_key(root, "internationalized_email")?,
+    })
 }
 
 fn reference(
@@ -219,5 +260,16 @@ fn field_rule(
         steps,
         required: bool_key(table, "required")?,
         default: table.get("default").map(to_json),
+        clean: clean_key(table)?,
     })
+}
+
+/// `clean = true` (the default), `false` (raw) or `"lines"` (keep line breaks).
+fn clean_key(table: &Table) -> Result<Clean, SpecProblem> {
+    match table.get("clean") {
+        None | Some(Toml::Boolean(true)) => Ok(Clean::Text),
+        Some(Toml::Boolean(false)) => Ok(Clean::Raw),
+        Some(Toml::String(s)) if s == "lines" => Ok(Clean::Lines),
+        Some(_) => Err(wrong_type("clean", "true, false or \"lines\"")),
+    }
 }

@@ -6,8 +6,15 @@ use chrono::{DateTime, NaiveDate};
 use serde_json::{Map, Value};
 
 use super::FieldIssue;
-use super::transform::text::is_email;
+use super::transform::email;
 use crate::salesforce::{FieldDescribe, SObjectDescribe};
+
+/// What the org accepts beyond what its describe shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrgRules {
+    /// Email Address Internationalization is on: e-mail fields take non-ASCII addresses.
+    pub internationalized_email: bool,
+}
 
 const TEXT_TYPES: &[&str] = &[
     "string",
@@ -21,11 +28,22 @@ const TEXT_TYPES: &[&str] = &[
     "encryptedstring",
 ];
 
-/// Checks a normalized record against the object's describe (see the rules in `mod.rs`).
+/// Checks a normalized record against the object's describe (see the rules in `mod.rs`), for
+/// an org with the default settings. Issues name the Salesforce field in `field`.
 pub fn validate_record(
     describe: &SObjectDescribe,
     record: &Map<String, Value>,
     for_insert: bool,
+) -> Vec<FieldIssue> {
+    validate_record_with(describe, record, for_insert, OrgRules::default())
+}
+
+/// [`validate_record`] for an org with `org`'s settings.
+pub fn validate_record_with(
+    describe: &SObjectDescribe,
+    record: &Map<String, Value>,
+    for_insert: bool,
+    org: OrgRules,
 ) -> Vec<FieldIssue> {
     let mut issues = Vec::new();
     for (name, value) in record {
@@ -56,12 +74,14 @@ pub fn validate_record(
         if !writable {
             issues.push(
                 FieldIssue::new(name.clone(), "not_writable", format!("Unable to create/update fields: {name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set."))
+                    .on(name)
                     .with_code("INVALID_FIELD_FOR_INSERT_UPDATE"),
             );
             continue;
         }
-        if let Some(issue) = check_value(field, name, value) {
-            issues.push(issue);
+        if let Some(issue) = check_value(field, name, value, org) {
+            issues.push(issue.on(name));
+            continue;
         }
     }
     for f in &describe.fields {
@@ -79,6 +99,7 @@ pub fn validate_record(
                     "required",
                     format!("Required fields are missing: [{}]", f.name),
                 )
+                .on(&f.name)
                 .with_code("REQUIRED_FIELD_MISSING"),
             );
         }
@@ -95,6 +116,7 @@ fn unknown(describe: &SObjectDescribe, name: &str) -> FieldIssue {
             describe.name
         ),
     )
+    .on(name)
     .with_code("INVALID_FIELD")
 }
 
@@ -124,7 +146,7 @@ impl Label for FieldDescribe {
     }
 }
 
-fn check_value(f: &FieldDescribe, name: &str, value: &Value) -> Option<FieldIssue> {
+fn check_value(f: &FieldDescribe, name: &str, value: &Value, org: OrgRules) -> Option<FieldIssue> {
     let label = f.label_or_name();
     match (f.field_type.as_str(), value) {
         (_, Value::Null) => None,
@@ -172,12 +194,14 @@ fn check_value(f: &FieldDescribe, name: &str, value: &Value) -> Option<FieldIssu
                     .with_code("STRING_TOO_LONG"),
                 );
             }
-            if t == "email" && !is_email(&text) {
+            if t == "email"
+                && let Err(problem) = email::check(&text, org.internationalized_email)
+            {
                 return Some(
                     FieldIssue::new(
                         name.to_owned(),
                         "email",
-                        format!("{label}: invalid email address: {text}"),
+                        format!("{label}: invalid email address: {text} ({problem})"),
                     )
                     .with_code("INVALID_EMAIL_ADDRESS"),
                 );

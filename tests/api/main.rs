@@ -4,6 +4,7 @@
 mod helpers;
 
 mod apex;
+mod corpus;
 mod hostile;
 mod ingest;
 mod logs;
@@ -11,6 +12,7 @@ mod metrics;
 mod normalize;
 mod openapi;
 mod ops;
+mod preview;
 mod push;
 mod push_bench;
 mod push_bulk;

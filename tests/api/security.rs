@@ -18,6 +18,7 @@ fn operations() -> Vec<(Method, String, utoipa::openapi::path::Operation)> {
     for (path, item) in doc.paths.paths {
         let concrete = path
             .replace("{object}", "Contact")
+            .replace("{source}", "default")
             .replace("{external_id}", "C-1")
             .replace("{id}", "0035g00000XyZaB");
         assert!(!concrete.contains('{'), "fill in the parameters of {path}");

@@ -13,11 +13,21 @@ fn mappings() -> MappingSet {
     .expect("the shipped default mapping loads")
 }
 
-fn prepare_json(value: serde_json::Value) -> ParsedBatch {
+/// Normalized only: the records the mapping refused still wait for the describe check.
+fn prepared(value: serde_json::Value) -> ParsedBatch {
     let set = mappings();
     let mapping = set.get("default", "Contact").expect("Contact mapping");
     let items = parse_array(value.to_string().as_bytes()).expect("an array");
     prepare(items.into_iter().map(Ok).enumerate(), mapping)
+}
+
+/// Normalized and checked without a describe, as before the hub has read it.
+fn prepare_json(value: serde_json::Value) -> ParsedBatch {
+    let mut batch = prepared(value);
+    let set = mappings();
+    let mapping = set.get("default", "Contact").expect("Contact mapping");
+    validate(&mut batch, mapping, None, &HashSet::new());
+    batch
 }
 
 fn rules(batch: &ParsedBatch) -> Vec<(Option<usize>, &str, &str)> {
@@ -119,7 +129,8 @@ fn an_unreadable_ndjson_line_is_one_record_problem() {
             }),
         ),
     ];
-    let batch = prepare(items, mapping);
+    let mut batch = prepare(items, mapping);
+    validate(&mut batch, mapping, None, &HashSet::new());
     assert_eq!(batch.rows.len(), 1);
     assert_eq!(rules(&batch), vec![(Some(1), "record", "json")]);
 }
@@ -141,13 +152,15 @@ fn repeated_external_ids_merge_field_by_field_last_wins() {
 
 #[test]
 fn describe_checks_refuse_what_salesforce_would_and_only_inserts_need_required_fields() {
-    let mut batch = prepare_json(json!([
+    let mut batch = prepared(json!([
         {"External_Id__c": "NEW-1", "FirstName": "No last name"},
         {"External_Id__c": "OLD-1", "FirstName": "Update only"},
         {"External_Id__c": "LONG-1", "LastName": "x".repeat(81)},
     ]));
-    let staged: HashSet<ExternalId> = [ExternalId::parse("OLD-1").unwrap()].into();
-    validate(&mut batch, &contact_describe(), &staged);
+    let staged: HashSet<String> = ["OLD-1".to_owned()].into();
+    let set = mappings();
+    let mapping = set.get("default", "Contact").unwrap();
+    validate(&mut batch, mapping, Some(&contact_describe()), &staged);
     let staged_ids: Vec<_> = batch
         .rows
         .iter()
@@ -172,5 +185,48 @@ fn describe_checks_refuse_what_salesforce_would_and_only_inserts_need_required_f
         too_long.message.contains("STRING_TOO_LONG"),
         "{}",
         too_long.message
+    );
+}
+
+#[test]
+fn a_refused_record_lists_the_mappings_and_the_describes_problems_with_its_external_id() {
+    let mut batch = prepared(json!([
+        {"External_Id__c": " C-9\u{200b}", "Email": "jean..dupont@exemple.fr", "LastName": "x".repeat(81)},
+    ]));
+    assert!(batch.problems.is_empty(), "waits for the describe");
+    let set = mappings();
+    let mapping = set.get("default", "Contact").unwrap();
+    validate(
+        &mut batch,
+        mapping,
+        Some(&contact_describe()),
+        &HashSet::new(),
+    );
+    assert!(batch.rows.is_empty());
+    let found: Vec<_> = batch
+        .problems
+        .iter()
+        .map(|p| {
+            (
+                p.index,
+                p.external_id.as_deref(),
+                p.field.as_str(),
+                p.salesforce_field.as_deref(),
+                p.rule.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (Some(0), Some("C-9"), "Email", Some("Email"), "email"),
+            (
+                Some(0),
+                Some("C-9"),
+                "LastName",
+                Some("LastName"),
+                "too_long"
+            ),
+        ]
     );
 }

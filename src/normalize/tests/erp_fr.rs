@@ -111,32 +111,39 @@ fn every_problem_in_a_record_is_reported_at_once() {
         .expect("mapped")
         .apply(&invoice)
         .unwrap_err();
-    let issue = |field: &str, rule: &str, message: &str| FieldIssue::new(field, rule, message);
+    let issue = |field: &str, target: &str, rule: &str, message: &str| {
+        FieldIssue::new(field, rule, message).on(target)
+    };
     assert_eq!(
         issues,
         [
             issue(
                 "montant_ttc",
+                "Amount__c",
                 "decimal",
                 "\"12,3,4\" is not a fr decimal: more than one decimal separator"
             ),
             issue(
                 "date_echeance",
+                "Due_Date__c",
                 "date",
-                "\"2026-12-28\" does not match dd/mm/yyyy"
+                "\"2026-12-28\" does not match dd/mm/yyyy or dd/mm/yy or dd MMMM yyyy"
             ),
             issue(
                 "date_facture",
+                "Issue_Date__c",
                 "date",
                 "\"31/11/2026\" is not a real calendar date"
             ),
             issue(
                 "statut",
+                "Status__c",
                 "map",
-                "\"payé\" is not one of: annulee, annulée, brouillon, envoyee, envoyée, payee, payée"
+                "\"payé\" is not one of: annulée, brouillon, envoyée, payée"
             ),
             issue(
                 "code_client",
+                "Account__r.External_Id__c",
                 "required",
                 "a value is required for Account__r.External_Id__c"
             )

@@ -6,6 +6,7 @@ mod check;
 mod erp_fr;
 mod parse;
 mod pipeline;
+mod real_exports;
 mod validate;
 
 use std::collections::HashMap;

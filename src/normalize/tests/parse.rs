@@ -78,12 +78,40 @@ fn transform_parameters_are_checked_at_load() {
         format!("{at}transform \"date\": missing key \"format\"")
     );
     assert_eq!(
-        field("{ rule = \"date\", format = \"dd/mm/yy\" }"),
-        format!("{at}transform \"date\": unknown letter 'y' in date format \"dd/mm/yy\"")
+        field("{ rule = \"date\", format = \"dd/mm/y\" }"),
+        format!(
+            "{at}transform \"date\": unknown letter 'y' in date format \"dd/mm/y\": put literal text in single quotes"
+        )
     );
     assert_eq!(
-        field("{ rule = \"decimal\", locale = \"pt\" }"),
-        format!("{at}transform \"decimal\": unknown locale \"pt\" (fr, en or de)")
+        field("{ rule = \"date\", format = \"dd MMM yyyy\" }"),
+        format!(
+            "{at}transform \"date\": date format \"dd MMM yyyy\" reads month names: set locale (fr, en, de, es, it, nl or pt)"
+        )
+    );
+    assert_eq!(
+        field("{ rule = \"decimal\", locale = \"sv\" }"),
+        format!("{at}transform \"decimal\": unknown locale \"sv\" (fr, en, de, es, it, nl or pt)")
+    );
+    assert_eq!(
+        field("\"decimal\""),
+        format!(
+            "{at}transform \"decimal\": needs a locale, on the transform or at the top of the file"
+        )
+    );
+    assert_eq!(
+        field("{ rule = \"decimal\", locale = \"fr\", currency = \"EURO\" }"),
+        format!("{at}transform \"decimal\": \"EURO\" is not an ISO 4217 currency code")
+    );
+    assert_eq!(
+        field("{ rule = \"date\", format = \"dd/mm/yy\", pivot = 150 }"),
+        format!(
+            "{at}transform \"date\": \"pivot\" must be an integer from 0 to 100 (two-digit years below it are 20xx)"
+        )
+    );
+    assert_eq!(
+        field("{ rule = \"phone\", country = \"FR\", vanity = \"yes\" }"),
+        format!("{at}transform \"phone\": \"vanity\" must be true or false")
     );
     assert_eq!(
         field("{ rule = \"decimal\", locale = \"fr\", precision = 2 }"),

@@ -65,6 +65,7 @@ fn split_feeds_first_and_last_names_from_one_input() {
                 "required",
                 "a value is required for LastName"
             )
+            .on("LastName")
             .with_code("REQUIRED_FIELD_MISSING")
         ])
     );
@@ -88,11 +89,14 @@ fn datetime_and_phone_use_the_file_defaults() {
     );
     assert_eq!(
         apply(fields, json!({"tel": "12"})),
-        Err(vec![FieldIssue::new(
-            "tel",
-            "phone",
-            "\"12\" is not a valid FR or international (+…) phone number"
-        )])
+        Err(vec![
+            FieldIssue::new(
+                "tel",
+                "phone",
+                "\"12\" is not a valid FR or international (+…) phone number"
+            )
+            .on("Phone")
+        ])
     );
 }
 
@@ -114,12 +118,14 @@ fn concat_reports_under_all_its_inputs_and_nested_values_are_refused() {
     assert_eq!(
         apply(fields, json!({"a1": {"x": 1}, "tags": ["a", "b"]})),
         Err(vec![
-            FieldIssue::new("a1+a2", "concat", "expected a single value, got an object"),
+            FieldIssue::new("a1+a2", "concat", "expected a single value, got an object")
+                .on("Street"),
             FieldIssue::new(
                 "tags",
                 "type",
                 "expected a single value for Tags, got a list"
-            ),
+            )
+            .on("Tags"),
         ])
     );
 }

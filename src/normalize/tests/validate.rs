@@ -6,7 +6,9 @@ use super::{account, contact, invoice, record};
 use crate::normalize::{FieldIssue, validate_record};
 
 fn issue(field: &str, rule: &str, message: &str, code: &str) -> FieldIssue {
-    FieldIssue::new(field, rule, message).with_code(code)
+    FieldIssue::new(field, rule, message)
+        .on(field)
+        .with_code(code)
 }
 
 #[test]
@@ -70,7 +72,7 @@ fn bad_email() {
         [issue(
             "Email",
             "email",
-            "Email: invalid email address: Not a real email address",
+            "Email: invalid email address: Not a real email address (there is no @)",
             "INVALID_EMAIL_ADDRESS"
         )]
     );
@@ -102,12 +104,14 @@ fn wrong_json_types() {
                 "Amount__c",
                 "type",
                 "Amount__c: expected a number for a currency field, got \"12,50\""
-            ),
+            )
+            .on("Amount__c"),
             FieldIssue::new(
                 "Issue_Date__c",
                 "type",
                 "Issue_Date__c: expected a date YYYY-MM-DD for a date field, got \"28/11/2026\""
-            ),
+            )
+            .on("Issue_Date__c"),
         ]
     );
 }

@@ -1,126 +1,15 @@
-//! Dates and date-times in named formats, to the ISO forms Salesforce takes (`2026-11-28`,
-//! `2026-11-28T13:45:00Z`).
-//!
-//! A format is a pattern of `dd`, `mm`, `yyyy`, `hh` (00-23), `mi`, `ss` and literal characters,
-//! e.g. `dd/mm/yyyy hh:mi`. Day, month, hour, minute and second take one or two digits (exports
-//! often drop the leading zero); the year takes exactly four, so "28/11/26" is refused, not read as
-//! year 26. The datetime format `iso` takes RFC 3339 with an offset ("2026-11-28T13:45:00+01:00").
+//! Dates and date-times in named formats (see `date_format.rs`), to the ISO forms
+//! Salesforce takes (`2026-11-28`, `2026-11-28T13:45:00Z`). The datetime format `iso` takes
+//! RFC 3339 with an offset ("2026-11-28T13:45:00+01:00").
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
 
+pub use super::date_format::DateFormat;
+use super::date_format::Reading;
 use super::text::as_text;
 use crate::normalize::error::TransformError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Token {
-    Day,
-    Month,
-    Year,
-    Hour,
-    Minute,
-    Second,
-    Literal(char),
-}
-
-/// A parsed format pattern, or RFC 3339.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DateFormat {
-    name: String,
-    tokens: Option<Vec<Token>>,
-}
-
-impl DateFormat {
-    /// Refuses patterns without a day, month and year, so a typo cannot silently accept anything.
-    pub fn parse(name: &str) -> Result<Self, String> {
-        if name == "iso" {
-            return Ok(Self {
-                name: name.into(),
-                tokens: None,
-            });
-        }
-        let mut tokens = Vec::new();
-        let mut rest = name;
-        while let Some(c) = rest.chars().next() {
-            let (token, len) = [
-                ("yyyy", Token::Year),
-                ("dd", Token::Day),
-                ("mm", Token::Month),
-                ("hh", Token::Hour),
-                ("mi", Token::Minute),
-                ("ss", Token::Second),
-            ]
-            .into_iter()
-            .find(|(p, _)| rest.starts_with(p))
-            .map_or((Token::Literal(c), c.len_utf8()), |(p, t)| (t, p.len()));
-            if matches!(token, Token::Literal(l) if l.is_ascii_alphabetic()) {
-                return Err(format!("unknown letter '{c}' in date format \"{name}\""));
-            }
-            tokens.push(token);
-            rest = &rest[len..];
-        }
-        for needed in [Token::Day, Token::Month, Token::Year] {
-            if !tokens.contains(&needed) {
-                return Err(format!("date format \"{name}\" needs dd, mm and yyyy"));
-            }
-        }
-        Ok(Self {
-            name: name.into(),
-            tokens: Some(tokens),
-        })
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// `None` when the text does not have the format's shape; `Some(None)` when it has the shape
-    /// but names no real date or time (31/02, 25:00).
-    fn read(&self, text: &str) -> Option<Option<NaiveDateTime>> {
-        let tokens = self.tokens.as_ref()?;
-        let (mut y, mut mo, mut d, mut h, mut mi, mut s) = (0, 0, 0, 0, 0, 0);
-        let mut rest = text;
-        for token in tokens {
-            if let Token::Literal(c) = token {
-                rest = rest.strip_prefix(*c)?;
-                continue;
-            }
-            let (min, max) = if *token == Token::Year {
-                (4, 4)
-            } else {
-                (1, 2)
-            };
-            let len = rest
-                .chars()
-                .take(max)
-                .take_while(char::is_ascii_digit)
-                .count();
-            if len < min {
-                return None;
-            }
-            let n: u32 = rest[..len].parse().ok()?;
-            rest = &rest[len..];
-            match token {
-                Token::Year => y = n,
-                Token::Month => mo = n,
-                Token::Day => d = n,
-                Token::Hour => h = n,
-                Token::Minute => mi = n,
-                Token::Second => s = n,
-                Token::Literal(_) => {}
-            }
-        }
-        if !rest.is_empty() {
-            return None;
-        }
-        let date = i32::try_from(y)
-            .ok()
-            .and_then(|y| NaiveDate::from_ymd_opt(y, mo, d));
-        let time = NaiveTime::from_hms_opt(h, mi, s);
-        Some(date.zip(time).map(|(d, t)| d.and_time(t)))
-    }
-}
 
 fn names(formats: &[DateFormat]) -> String {
     formats
@@ -130,17 +19,30 @@ fn names(formats: &[DateFormat]) -> String {
         .join(" or ")
 }
 
+/// The first format whose shape the text has decides; a month name no format knows is named in
+/// the error, since that is what the sender has to fix.
 fn read_any(text: &str, formats: &[DateFormat]) -> Result<NaiveDateTime, TransformError> {
+    let mut unknown_month = None;
     for format in formats {
         match format.read(text) {
-            Some(Some(dt)) => return Ok(dt),
-            Some(None) => return Err(TransformError::ImpossibleDate(text.to_owned())),
-            None => {}
+            Reading::Found(dt) => return Ok(dt),
+            Reading::Impossible => return Err(TransformError::ImpossibleDate(text.to_owned())),
+            Reading::UnknownMonth(word) => {
+                unknown_month = unknown_month.or(format.locale().map(|l| (word, l.name())));
+            }
+            Reading::NoMatch => {}
         }
     }
-    Err(TransformError::DateFormat {
-        value: text.to_owned(),
-        formats: names(formats),
+    Err(match unknown_month {
+        Some((word, locale)) => TransformError::MonthName {
+            value: text.to_owned(),
+            word,
+            locale,
+        },
+        None => TransformError::DateFormat {
+            value: text.to_owned(),
+            formats: names(formats),
+        },
     })
 }
 
@@ -157,7 +59,7 @@ pub fn date(v: Value, formats: &[DateFormat]) -> Result<Value, TransformError> {
 pub fn datetime(v: Value, formats: &[DateFormat], zone: Tz) -> Result<Value, TransformError> {
     let text = as_text(&v)?;
     let text = text.trim();
-    let utc = if formats.iter().any(|f| f.tokens.is_none())
+    let utc = if formats.iter().any(DateFormat::is_iso)
         && let Ok(dt) = DateTime::parse_from_rfc3339(text)
     {
         dt.with_timezone(&Utc)
@@ -184,7 +86,7 @@ mod tests {
     fn fmts(names: &[&str]) -> Vec<DateFormat> {
         names
             .iter()
-            .map(|n| DateFormat::parse(n).unwrap())
+            .map(|n| DateFormat::parse(n, None, super::super::date_format::DEFAULT_PIVOT).unwrap())
             .collect()
     }
 
@@ -226,14 +128,6 @@ mod tests {
                 .unwrap_err()
                 .to_string(),
             "\"28/11/26\" does not match dd/mm/yyyy or yyyy-mm-dd"
-        );
-        assert_eq!(
-            DateFormat::parse("dd/mm/yy").unwrap_err(),
-            "unknown letter 'y' in date format \"dd/mm/yy\""
-        );
-        assert_eq!(
-            DateFormat::parse("mm/yyyy").unwrap_err(),
-            "date format \"mm/yyyy\" needs dd, mm and yyyy"
         );
     }
 

@@ -1,56 +1,34 @@
 //! Locale-aware decimals, computed on decimal digits rather than floats so rounding is exact.
 //!
-//! `fr`: "1 234,56" (space, U+00A0 or U+202F between thousands), `en`: "1,234.56", `de`: "1.234,56"
-//! (or spaces). Digit groups after the first must have three digits, so "12,3,4" is refused in
-//! every locale. With `scale = n` the value is rounded to n decimals, half away from zero
-//! ("0,125" → 0.13, "-0,125" → -0.13), which is how Salesforce rounds extra decimals on save
-//! [UNVERIFIED: observed behaviour, not documented]. The result is a JSON number; values of more
-//! than 15 significant digits are refused because an f64 cannot carry them exactly.
+//! `en`: "1,234.56"; `fr`: "1 234,56" or "1.234,56" (space, U+00A0, U+202F or a dot between
+//! thousands); `de`, `es`, `it`, `nl`, `pt`: "1.234,56" (or spaces). Digit groups after the first
+//! must have three digits, so "12,3,4" is refused in every locale. A currency mark and a sign may
+//! surround the number (see [`super::amount`]). With `scale = n` the value is rounded to n
+//! decimals, half away from zero ("0,125" → 0.13, "-0,125" → -0.13), which is how Salesforce
+//! rounds extra decimals on save [UNVERIFIED: observed behaviour, not documented]. The result is
+//! a JSON number; values of more than 15 significant digits are refused because an f64 cannot
+//! carry them exactly. A JSON number is taken as it is, whatever the locale.
 
+use iso_currency::Currency;
 use serde_json::{Number, Value};
 
+use super::amount;
+use super::locale::Locale;
 use super::text::kind;
 use crate::normalize::error::TransformError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Locale {
-    Fr,
-    En,
-    De,
+fn decimal_separator(locale: Locale) -> char {
+    match locale {
+        Locale::En => '.',
+        _ => ',',
+    }
 }
 
-impl Locale {
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "fr" => Some(Self::Fr),
-            "en" => Some(Self::En),
-            "de" => Some(Self::De),
-            _ => None,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::Fr => "fr",
-            Self::En => "en",
-            Self::De => "de",
-        }
-    }
-
-    fn decimal_separator(self) -> char {
-        match self {
-            Self::En => '.',
-            Self::Fr | Self::De => ',',
-        }
-    }
-
-    fn is_group_separator(self, c: char) -> bool {
-        let space = matches!(c, ' ' | '\u{a0}' | '\u{202f}');
-        match self {
-            Self::Fr => space,
-            Self::En => c == ',',
-            Self::De => c == '.' || space,
-        }
+fn is_group_separator(locale: Locale, c: char) -> bool {
+    let space = matches!(c, ' ' | '\u{a0}' | '\u{202f}');
+    match locale {
+        Locale::En => c == ',',
+        _ => c == '.' || space,
     }
 }
 
@@ -76,12 +54,12 @@ fn read(text: &str, locale: Locale) -> Result<Digits, &'static str> {
         match (&mut frac, c) {
             (Some(f), '0'..='9') => f.push(c),
             (None, '0'..='9') => current.push(c),
-            (None, c) if c == locale.decimal_separator() => frac = Some(String::new()),
-            (Some(_), c) if c == locale.decimal_separator() => {
+            (None, c) if c == decimal_separator(locale) => frac = Some(String::new()),
+            (Some(_), c) if c == decimal_separator(locale) => {
                 return Err("more than one decimal separator");
             }
-            (None, c) if locale.is_group_separator(c) => groups.push(std::mem::take(&mut current)),
-            (Some(_), c) if locale.is_group_separator(c) => {
+            (None, c) if is_group_separator(locale, c) => groups.push(std::mem::take(&mut current)),
+            (Some(_), c) if is_group_separator(locale, c) => {
                 return Err("a digit group separator after the decimal separator");
             }
             _ => return Err("unexpected character"),
@@ -150,30 +128,49 @@ impl Digits {
     }
 }
 
-pub fn decimal(v: Value, locale: Locale, scale: Option<u32>) -> Result<Value, TransformError> {
-    let (text, as_locale) = match &v {
-        Value::String(s) => (s.trim().to_owned(), locale),
+/// The field's number, from text in `locale` or a JSON number. `currency`, when set, is the
+/// only currency a mark on the amount may name.
+pub fn decimal(
+    v: Value,
+    locale: Locale,
+    scale: Option<u32>,
+    currency: Option<Currency>,
+) -> Result<Value, TransformError> {
+    let (shown, text, as_locale, outer_negative) = match &v {
+        Value::String(s) => {
+            let bare = amount::strip(s.trim(), currency)?;
+            (s.trim(), bare.number.to_owned(), locale, bare.negative)
+        }
         // Rust writes f64 without exponent, so JSON numbers read as plain `en` decimals.
         Value::Number(n) => (
+            "",
             n.as_i64().map_or_else(
                 || n.as_f64().map_or_else(|| n.to_string(), |f| format!("{f}")),
                 |i| i.to_string(),
             ),
             Locale::En,
+            false,
         ),
         other => return Err(TransformError::NotText(kind(other))),
     };
+    // Messages quote what the sender wrote, currency mark included.
+    let shown = if shown.is_empty() {
+        text.clone()
+    } else {
+        shown.to_owned()
+    };
     let bad = |problem| TransformError::Decimal {
-        value: text.clone(),
+        value: shown.clone(),
         locale: as_locale.name(),
         problem,
     };
     let mut digits = read(&text, as_locale).map_err(bad)?;
+    digits.negative ^= outer_negative;
     if let Some(scale) = scale {
         digits = digits.round(scale as usize);
     }
     if digits.significant_digits() > 15 {
-        return Err(TransformError::TooManyDigits(text));
+        return Err(TransformError::TooManyDigits(shown));
     }
     let frac = digits.frac.trim_end_matches('0');
     let sign = if digits.negative { "-" } else { "" };
@@ -190,7 +187,7 @@ pub fn decimal(v: Value, locale: Locale, scale: Option<u32>) -> Result<Value, Tr
     };
     number
         .map(Value::Number)
-        .ok_or_else(|| TransformError::TooManyDigits(text.clone()))
+        .ok_or_else(|| TransformError::TooManyDigits(shown.clone()))
 }
 
 #[cfg(test)]
@@ -199,7 +196,7 @@ mod tests {
     use serde_json::json;
 
     fn fr(s: &str) -> Result<Value, TransformError> {
-        decimal(json!(s), Locale::Fr, None)
+        decimal(json!(s), Locale::Fr, None, None)
     }
 
     #[test]
@@ -209,33 +206,36 @@ mod tests {
         assert_eq!(fr("-0,5").unwrap(), json!(-0.5));
         assert_eq!(fr("1 234").unwrap(), json!(1234));
         assert_eq!(
-            decimal(json!("1,234.56"), Locale::En, None).unwrap(),
+            decimal(json!("1,234.56"), Locale::En, None, None).unwrap(),
             json!(1234.56)
         );
         assert_eq!(
-            decimal(json!("1.234,56"), Locale::De, None).unwrap(),
+            decimal(json!("1.234,56"), Locale::De, None, None).unwrap(),
             json!(1234.56)
         );
-        assert_eq!(decimal(json!(12.5), Locale::Fr, None).unwrap(), json!(12.5));
+        assert_eq!(
+            decimal(json!(12.5), Locale::Fr, None, None).unwrap(),
+            json!(12.5)
+        );
     }
 
     #[test]
     fn scale_rounds_half_away_from_zero_on_decimal_digits() {
         // 1.005 is 1.00499… as a float: float rounding would give 1.0.
         assert_eq!(
-            decimal(json!("1,005"), Locale::Fr, Some(2)).unwrap(),
+            decimal(json!("1,005"), Locale::Fr, Some(2), None).unwrap(),
             json!(1.01)
         );
         assert_eq!(
-            decimal(json!("-0,125"), Locale::Fr, Some(2)).unwrap(),
+            decimal(json!("-0,125"), Locale::Fr, Some(2), None).unwrap(),
             json!(-0.13)
         );
         assert_eq!(
-            decimal(json!("9,999"), Locale::Fr, Some(2)).unwrap(),
+            decimal(json!("9,999"), Locale::Fr, Some(2), None).unwrap(),
             json!(10)
         );
         assert_eq!(
-            decimal(json!(2.345), Locale::Fr, Some(1)).unwrap(),
+            decimal(json!(2.345), Locale::Fr, Some(1), None).unwrap(),
             json!(2.3)
         );
     }
@@ -248,12 +248,16 @@ mod tests {
             "\"12,3,4\" is not a fr decimal: more than one decimal separator"
         );
         assert_eq!(
-            msg(decimal(json!("12,3,4"), Locale::En, None)),
+            msg(decimal(json!("12,3,4"), Locale::En, None, None)),
             "\"12,3,4\" is not a en decimal: digit groups must have three digits"
         );
         assert_eq!(
             msg(fr("1234.56")),
-            "\"1234.56\" is not a fr decimal: unexpected character"
+            "\"1234.56\" is not a fr decimal: digit groups must have three digits"
+        );
+        assert_eq!(
+            msg(fr("12 €uros")),
+            "\"12 €uros\" is not a fr decimal: unexpected character"
         );
         assert_eq!(
             msg(fr("12 34,5")),

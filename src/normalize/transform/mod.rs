@@ -1,20 +1,27 @@
 //! The transforms a mapping can chain on a field, each a small function in its own file, and
 //! their parsing from TOML (`"trim"` or `{ rule = "date", format = "dd/mm/yyyy" }`).
 
+pub mod amount;
 mod countries;
 pub mod country;
+mod date_format;
 pub mod dates;
 pub mod decimal;
+pub mod email;
+pub mod locale;
+mod months;
 pub mod phone;
 pub mod text;
 pub mod values;
 
 use chrono_tz::Tz;
+use iso_currency::Currency;
 use serde_json::Value;
 use toml::Table;
 
+use self::date_format::DEFAULT_PIVOT;
 use self::dates::DateFormat;
-use self::decimal::Locale;
+use self::locale::Locale;
 use self::values::{Take, ValueMap};
 use super::error::{SpecProblem, TransformError};
 
@@ -23,6 +30,9 @@ use super::error::{SpecProblem, TransformError};
 pub(crate) struct Defaults {
     pub country: Option<phonenumber::country::Id>,
     pub timezone: Option<Tz>,
+    pub locale: Option<Locale>,
+    /// The org has Email Address Internationalization on.
+    pub internationalized_email: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -31,11 +41,13 @@ pub(crate) enum Transform {
     Upper,
     Lower,
     Title,
-    Email,
-    Phone(phonenumber::country::Id),
+    /// `true`: the org takes internationalized addresses.
+    Email(bool),
+    /// The region of national numbers; `true` reads keypad letters.
+    Phone(phonenumber::country::Id, bool),
     Date(Vec<DateFormat>),
     DateTime(Vec<DateFormat>, Tz),
-    Decimal(Locale, Option<u32>),
+    Decimal(Locale, Option<u32>, Option<Currency>),
     Country,
     Map(ValueMap),
     Default(Value),
@@ -53,8 +65,8 @@ impl Transform {
             Self::Upper => "upper",
             Self::Lower => "lower",
             Self::Title => "title",
-            Self::Email => "email",
-            Self::Phone(_) => "phone",
+            Self::Email(_) => "email",
+            Self::Phone(..) => "phone",
             Self::Date(_) => "date",
             Self::DateTime(..) => "datetime",
             Self::Decimal(..) => "decimal",
@@ -76,11 +88,13 @@ impl Transform {
             Self::Upper => text::upper(v),
             Self::Lower => text::lower(v),
             Self::Title => text::title(v),
-            Self::Email => text::email(v),
-            Self::Phone(region) => phone::phone(v, *region),
+            Self::Email(international) => email::email(v, *international),
+            Self::Phone(region, vanity) => phone::phone(v, *region, *vanity),
             Self::Date(formats) => dates::date(v, formats),
             Self::DateTime(formats, zone) => dates::datetime(v, formats, *zone),
-            Self::Decimal(locale, scale) => decimal::decimal(v, *locale, *scale),
+            Self::Decimal(locale, scale, currency) => {
+                decimal::decimal(v, *locale, *scale, *currency)
+            }
             Self::Country => country::country(v),
             Self::Map(map) => map.apply(v),
             Self::Integer => values::integer(v),
@@ -118,14 +132,14 @@ impl Transform {
             "upper" => Self::Upper,
             "lower" => Self::Lower,
             "title" => Self::Title,
-            "email" => Self::Email,
+            "email" => Self::Email(defaults.internationalized_email),
             "country" => Self::Country,
             "integer" => Self::Integer,
             "boolean" => Self::Boolean,
-            "phone" => Self::Phone(p.region(defaults)?),
-            "date" => Self::Date(p.formats()?),
-            "datetime" => Self::DateTime(p.formats()?, p.timezone(defaults)?),
-            "decimal" => Self::Decimal(p.locale()?, p.scale()?),
+            "phone" => Self::Phone(p.region(defaults)?, p.flag("vanity")?),
+            "date" => Self::Date(p.formats(defaults)?),
+            "datetime" => Self::DateTime(p.formats(defaults)?, p.timezone(defaults)?),
+            "decimal" => Self::Decimal(p.locale(defaults)?, p.scale()?, p.currency()?),
             "map" => Self::Map(p.value_map()?),
             "default" => Self::Default(to_json(p.required("value")?)),
             "concat" => Self::Concat(p.string("separator")?.unwrap_or(" ").to_owned()),
@@ -138,11 +152,11 @@ impl Transform {
 
     fn keys(&self) -> &'static [&'static str] {
         match self {
-            Self::Phone(_) => &["country"],
-            Self::Date(_) => &["format"],
-            Self::DateTime(..) => &["format", "timezone"],
-            Self::Decimal(..) => &["locale", "scale"],
-            Self::Map(_) => &["values", "fallback"],
+            Self::Phone(..) => &["country", "vanity"],
+            Self::Date(_) => &["format", "locale", "pivot"],
+            Self::DateTime(..) => &["format", "timezone", "locale", "pivot"],
+            Self::Decimal(..) => &["locale", "scale", "currency"],
+            Self::Map(_) => &["values", "fallback", "exact"],
             Self::Default(_) => &["value"],
             Self::Concat(_) => &["separator"],
             Self::Split(..) => &["separator", "take"],
@@ -235,7 +249,55 @@ impl Params<'_> {
         }
     }
 
-    fn formats(&self) -> Result<Vec<DateFormat>, SpecProblem> {
+    fn flag(&self, key: &'static str) -> Result<bool, SpecProblem> {
+        match self.table.get(key) {
+            None => Ok(false),
+            Some(toml::Value::Boolean(b)) => Ok(*b),
+            Some(_) => Err(self.bad(format!("\"{key}\" must be true or false"))),
+        }
+    }
+
+    /// The transform's `locale`, else the file's.
+    fn optional_locale(&self, defaults: &Defaults) -> Result<Option<Locale>, SpecProblem> {
+        match self.string("locale")? {
+            Some(name) => Locale::parse(name)
+                .map(Some)
+                .ok_or_else(|| self.bad(format!("unknown locale \"{name}\" ({})", Locale::NAMES))),
+            None => Ok(defaults.locale),
+        }
+    }
+
+    fn locale(&self, defaults: &Defaults) -> Result<Locale, SpecProblem> {
+        self.optional_locale(defaults)?.ok_or_else(|| {
+            self.bad("needs a locale, on the transform or at the top of the file".into())
+        })
+    }
+
+    fn pivot(&self) -> Result<u32, SpecProblem> {
+        match self.table.get("pivot") {
+            None => Ok(DEFAULT_PIVOT),
+            Some(toml::Value::Integer(n)) if (0..=100).contains(n) => {
+                Ok(u32::try_from(*n).unwrap_or(DEFAULT_PIVOT))
+            }
+            Some(_) => Err(self.bad(
+                "\"pivot\" must be an integer from 0 to 100 (two-digit years below it are 20xx)"
+                    .into(),
+            )),
+        }
+    }
+
+    fn currency(&self) -> Result<Option<Currency>, SpecProblem> {
+        match self.string("currency")? {
+            None => Ok(None),
+            Some(code) => Currency::from_code(code)
+                .map(Some)
+                .ok_or_else(|| self.bad(format!("\"{code}\" is not an ISO 4217 currency code"))),
+        }
+    }
+
+    fn formats(&self, defaults: &Defaults) -> Result<Vec<DateFormat>, SpecProblem> {
+        let locale = self.optional_locale(defaults)?;
+        let pivot = self.pivot()?;
         let names: Vec<&str> = match self.required("format")? {
             toml::Value::String(s) => vec![s.as_str()],
             toml::Value::Array(a) => a.iter().filter_map(toml::Value::as_str).collect(),
@@ -246,16 +308,8 @@ impl Params<'_> {
         }
         names
             .into_iter()
-            .map(|n| DateFormat::parse(n).map_err(|e| self.bad(e)))
+            .map(|n| DateFormat::parse(n, locale, pivot).map_err(|e| self.bad(e)))
             .collect()
-    }
-
-    fn locale(&self) -> Result<Locale, SpecProblem> {
-        let name = self
-            .string("locale")?
-            .ok_or_else(|| self.bad("missing key \"locale\"".into()))?;
-        Locale::parse(name)
-            .ok_or_else(|| self.bad(format!("unknown locale \"{name}\" (fr, en or de)")))
     }
 
     fn scale(&self) -> Result<Option<u32>, SpecProblem> {
@@ -273,10 +327,12 @@ impl Params<'_> {
             );
         };
         let entries = values.iter().map(|(k, v)| (k.clone(), to_json(v)));
-        Ok(ValueMap::new(
+        ValueMap::new(
             entries,
             self.table.get("fallback").map(to_json),
-        ))
+            self.flag("exact")?,
+        )
+        .map_err(|e| self.bad(e))
     }
 
     fn take(&self) -> Result<Take, SpecProblem> {

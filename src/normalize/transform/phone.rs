@@ -14,8 +14,19 @@ pub(crate) fn region(code: &str) -> Option<country::Id> {
 }
 
 /// A number in national form is read as `default_region`'s; "+…" and "00…" forms are international.
-pub fn phone(v: Value, default_region: country::Id) -> Result<Value, TransformError> {
+/// Letters are refused unless `vanity`: libphonenumber reads them as keypad digits, so a typo
+/// ("02 29 50 33 l5", an l for a 1) would otherwise become a wrong number without a word.
+pub fn phone(v: Value, default_region: country::Id, vanity: bool) -> Result<Value, TransformError> {
     let raw = as_text(&v)?;
+    if !vanity {
+        let letters: String = raw.chars().filter(|c| c.is_alphabetic()).take(8).collect();
+        if !letters.is_empty() {
+            return Err(TransformError::PhoneLetters {
+                value: raw,
+                letters,
+            });
+        }
+    }
     // "00" is the international prefix in every region we default to; the crate only knows the
     // default region's own prefix, so make it explicit ("0044 …" dialled from the US is "011 44").
     let mut cleaned = match raw.trim().strip_prefix("00") {
@@ -50,7 +61,7 @@ mod tests {
     use serde_json::json;
 
     fn e164(raw: &str, region_code: &str) -> Result<Value, TransformError> {
-        phone(json!(raw), region(region_code).unwrap())
+        phone(json!(raw), region(region_code).unwrap(), false)
     }
 
     #[test]
@@ -104,9 +115,19 @@ mod tests {
             e164("01 23", "FR").unwrap_err().to_string(),
             "\"01 23\" is not a valid FR or international (+…) phone number"
         );
+    }
+
+    #[test]
+    fn letters_are_refused_unless_the_mapping_reads_vanity_numbers() {
         assert_eq!(
-            e164("appeler le standard", "FR").unwrap_err().to_string(),
-            "\"appeler le standard\" is not a phone number: not a number"
+            e164("02 29 50 33 l5", "FR").unwrap_err().to_string(),
+            "\"02 29 50 33 l5\" has letters (l): a phone number is written in digits \
+             (set vanity = true to read keypad letters)"
+        );
+        assert!(e164("appeler le standard", "FR").is_err());
+        assert_eq!(
+            phone(json!("1-800-FLOWERS"), region("US").unwrap(), true).unwrap(),
+            json!("+18003569377")
         );
     }
 }

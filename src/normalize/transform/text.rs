@@ -66,43 +66,6 @@ pub fn title(v: Value) -> Result<Value, TransformError> {
     })
 }
 
-/// Trims, lowercases and checks the shape Salesforce checks (`INVALID_EMAIL_ADDRESS`).
-pub fn email(v: Value) -> Result<Value, TransformError> {
-    let Value::String(s) = v else {
-        return Err(TransformError::NotText(kind(&v)));
-    };
-    let address = s.trim().to_lowercase();
-    if is_email(&address) {
-        Ok(Value::String(address))
-    } else {
-        Err(TransformError::Email(s))
-    }
-}
-
-/// A practical subset of RFC 5322 close to what Salesforce accepts: one `@`, a dotted domain with a
-/// letters-only top-level label, no spaces, no empty or dot-edged local part.
-pub(crate) fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    let labels: Vec<&str> = domain.split('.').collect();
-    !local.is_empty()
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && !s
-            .chars()
-            .any(|c| c.is_whitespace() || matches!(c, ',' | '<' | '>' | '(' | ')' | ';' | ':'))
-        && !domain.contains('@')
-        && labels.len() >= 2
-        && labels
-            .iter()
-            .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'))
-        && labels
-            .last()
-            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_alphabetic()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,32 +91,6 @@ mod tests {
         assert_eq!(
             title(json!("jean-pierre O'NEIL de la FONTAINE")).unwrap(),
             json!("Jean-Pierre O'Neil De La Fontaine")
-        );
-    }
-
-    #[test]
-    fn email_is_trimmed_lowercased_and_checked() {
-        assert_eq!(
-            email(json!(" JEAN.DUPONT@EXEMPLE.FR ")).unwrap(),
-            json!("jean.dupont@exemple.fr")
-        );
-        assert_eq!(
-            email(json!("jean.dupont@exemple")).unwrap_err().to_string(),
-            "\"jean.dupont@exemple\" is not an email address (expected name@domain.tld)"
-        );
-        for bad in [
-            "a@@b.fr",
-            "a b@c.fr",
-            ".a@b.fr",
-            "a..b@c.fr",
-            "@b.fr",
-            "a@b.1",
-        ] {
-            assert!(email(json!(bad)).is_err(), "{bad}");
-        }
-        assert_eq!(
-            email(json!(3)).unwrap_err().to_string(),
-            "expected text, got a number"
         );
     }
 }

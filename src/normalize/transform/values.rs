@@ -1,44 +1,74 @@
 //! Value maps, yes/no, integers, and the transforms that join or split text.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
-use super::country::fold;
+use super::country::fold as fold_words;
 use super::text::{as_text, kind};
+use crate::normalize::clean::fold;
 use crate::normalize::error::TransformError;
 
-/// Incoming words onto Salesforce values. Keys compare after trimming and lower-casing; the
+/// Incoming words onto Salesforce values. Keys match without regard to case, accents and
+/// surrounding spaces ("Résilié", "RESILIE" and "resilie " are one key) unless `exact`; the
 /// targets are sent exactly as written, since picklist values are case-sensitive.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueMap {
-    entries: Vec<(String, String, Value)>,
+    /// Keys as written, with their targets, in file order (for messages).
+    entries: Vec<(String, Value)>,
+    /// Compared form of each key → its entry.
+    index: HashMap<String, usize>,
     fallback: Option<Value>,
+    exact: bool,
 }
 
 impl ValueMap {
+    /// Refuses two keys that compare equal but map to different values: which one applies
+    /// would depend on how the sender happened to write the word.
     pub fn new(
         entries: impl IntoIterator<Item = (String, Value)>,
         fallback: Option<Value>,
-    ) -> Self {
-        let entries = entries
-            .into_iter()
-            .map(|(k, v)| (k.trim().to_lowercase(), k, v))
-            .collect();
-        Self { entries, fallback }
+        exact: bool,
+    ) -> Result<Self, String> {
+        let mut map = Self {
+            entries: Vec::new(),
+            index: HashMap::new(),
+            fallback,
+            exact,
+        };
+        for (key, target) in entries {
+            let compared = map.compared(&key);
+            if let Some(&earlier) = map.index.get(&compared) {
+                let (first, first_target) = &map.entries[earlier];
+                if *first_target != target {
+                    return Err(format!(
+                        "keys \"{first}\" and \"{key}\" are the same word once case, accents and spaces are ignored, but map to different values (set exact = true to tell them apart)"
+                    ));
+                }
+                continue;
+            }
+            map.index.insert(compared, map.entries.len());
+            map.entries.push((key, target));
+        }
+        Ok(map)
+    }
+
+    fn compared(&self, s: &str) -> String {
+        if self.exact { s.to_owned() } else { fold(s) }
     }
 
     /// Every value this map can produce, for checking against a picklist.
     pub fn targets(&self) -> impl Iterator<Item = &Value> {
         self.entries
             .iter()
-            .map(|e| &e.2)
+            .map(|e| &e.1)
             .chain(self.fallback.iter())
     }
 
     pub fn apply(&self, v: Value) -> Result<Value, TransformError> {
         let text = as_text(&v)?;
-        let key = text.trim().to_lowercase();
-        if let Some((_, _, target)) = self.entries.iter().find(|e| e.0 == key) {
-            return Ok(target.clone());
+        if let Some(&i) = self.index.get(&self.compared(&text)) {
+            return Ok(self.entries[i].1.clone());
         }
         self.fallback
             .clone()
@@ -47,7 +77,7 @@ impl ValueMap {
                 allowed: self
                     .entries
                     .iter()
-                    .map(|e| e.1.as_str())
+                    .map(|e| e.0.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
             })
@@ -65,7 +95,7 @@ pub fn boolean(v: Value) -> Result<Value, TransformError> {
         return Ok(v);
     }
     let text = as_text(&v)?;
-    let word = fold(&text);
+    let word = fold_words(&text);
     if TRUE_WORDS.contains(&word.as_str()) {
         Ok(Value::Bool(true))
     } else if FALSE_WORDS.contains(&word.as_str()) {
@@ -172,22 +202,56 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn value_map_is_case_insensitive_and_lists_allowed_keys() {
+    fn value_map_ignores_case_accents_and_spaces_and_lists_allowed_keys() {
         let m = ValueMap::new(
             [
                 ("payée".into(), json!("Paid")),
                 ("Brouillon".into(), json!("Draft")),
+                ("Résilié".into(), json!("Cancelled")),
             ],
             None,
-        );
+            false,
+        )
+        .unwrap();
         assert_eq!(m.apply(json!(" PAYÉE ")).unwrap(), json!("Paid"));
+        assert_eq!(m.apply(json!("payee")).unwrap(), json!("Paid"));
+        for resilie in ["Résilié", "RESILIE", "resilie "] {
+            assert_eq!(
+                m.apply(json!(resilie)).unwrap(),
+                json!("Cancelled"),
+                "{resilie}"
+            );
+        }
         assert_eq!(m.apply(json!("brouillon")).unwrap(), json!("Draft"));
         assert_eq!(
             m.apply(json!("annulée")).unwrap_err().to_string(),
-            "\"annulée\" is not one of: payée, Brouillon"
+            "\"annulée\" is not one of: payée, Brouillon, Résilié"
         );
-        let with_fallback = ValueMap::new([("a".into(), json!("A"))], Some(json!("Other")));
+        let with_fallback =
+            ValueMap::new([("a".into(), json!("A"))], Some(json!("Other")), false).unwrap();
         assert_eq!(with_fallback.apply(json!("zzz")).unwrap(), json!("Other"));
+    }
+
+    #[test]
+    fn exact_maps_tell_case_apart_and_loose_maps_refuse_ambiguous_keys() {
+        let keys = || {
+            [
+                ("A".to_owned(), json!("Upper")),
+                ("a".to_owned(), json!("Lower")),
+            ]
+        };
+        let exact = ValueMap::new(keys(), None, true).unwrap();
+        assert_eq!(exact.apply(json!("a")).unwrap(), json!("Lower"));
+        assert!(exact.apply(json!("á")).is_err());
+        assert_eq!(
+            ValueMap::new(keys(), None, false).unwrap_err(),
+            "keys \"A\" and \"a\" are the same word once case, accents and spaces are ignored, but map to different values (set exact = true to tell them apart)"
+        );
+        let same_target = [
+            ("envoyée".to_owned(), json!("Sent")),
+            ("envoyee".to_owned(), json!("Sent")),
+        ];
+        assert!(ValueMap::new(same_target, None, false).is_ok());
     }
 
     #[test]
