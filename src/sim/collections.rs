@@ -253,13 +253,12 @@ fn upsert_one(
         Rejection::Record(e) => e,
         Rejection::Type(t) => RecordError::on("JSON_PARSER_ERROR", t.json_message(), t.field),
     })?;
-    let table = store.table_mut(obj);
     Ok(match existing {
         Some(id) => {
-            table.update(obj, &id, values);
+            store.update(obj, &id, values);
             (id, false)
         }
-        None => (table.insert(obj, values), true),
+        None => (store.insert(obj, values), true),
     })
 }
 
@@ -352,7 +351,7 @@ fn delete_one(
     if let Some(e) = faults.lock_error(ext.as_deref(), Some(&id)) {
         return Err(e);
     }
-    store.table_mut(obj).delete(obj, &id);
+    store.delete(obj, &id);
     Ok(id)
 }
 
