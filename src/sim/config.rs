@@ -17,6 +17,16 @@ pub struct SimConfig {
     pub token_ttl: Duration,
     /// Base URL advertised as `instance_url` and accepted as JWT `aud`; default `http://{bound addr}`.
     pub public_url: Option<String>,
+    /// Change events delivered to CometD clients per rolling 24 hours, separate from the API
+    /// allocation (Developer Edition: 10,000).
+    /// <https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/cdc_allocations.htm>
+    pub daily_event_delivery_limit: u64,
+    /// How long a CometD `/meta/connect` is held when no event arrives (Salesforce: 110 s).
+    pub cometd_connect_timeout: Duration,
+    /// How long a CometD client may wait between a connect's answer and its next connect
+    /// before the server forgets it (Salesforce: 40 s).
+    /// <https://developer.salesforce.com/docs/atlas.en-us.api_streaming.meta/api_streaming/using_streaming_api_client_connection.htm>
+    pub cometd_reconnect_deadline: Duration,
 }
 
 impl SimConfig {
@@ -29,6 +39,9 @@ impl SimConfig {
             daily_api_limit: 15_000,
             token_ttl: Duration::from_secs(2 * 60 * 60),
             public_url: None,
+            daily_event_delivery_limit: 10_000,
+            cometd_connect_timeout: Duration::from_secs(110),
+            cometd_reconnect_deadline: Duration::from_secs(40),
         }
     }
 }

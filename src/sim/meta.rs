@@ -34,10 +34,15 @@ pub fn resources(version: u32) -> Response {
     .into_response()
 }
 
-/// Every key is `{Max, Remaining}` (doc §6.2). Besides the API allocation the values are static.
+/// Every key is `{Max, Remaining}` (doc §6.2). Besides the API, Bulk and event allocations the
+/// values are static.
 pub fn limits(sim: &Simulator) -> Response {
     let (used, max) = sim.api_usage();
-    let batches_used = sim.lock().bulk_batches;
+    let (batches_used, query_jobs) = {
+        let state = sim.lock();
+        (state.bulk_batches, state.query_jobs_created)
+    };
+    let (events_used, events_max) = sim.event_usage();
     let entry = |max: u64, remaining: u64| json!({"Max": max, "Remaining": remaining});
     let mut body = Map::new();
     body.insert(
@@ -48,7 +53,15 @@ pub fn limits(sim: &Simulator) -> Response {
         "DailyBulkApiBatches".into(),
         entry(15_000, 15_000u64.saturating_sub(batches_used)),
     );
-    body.insert("DailyBulkV2QueryJobs".into(), entry(10_000, 10_000));
+    body.insert(
+        "DailyBulkV2QueryJobs".into(),
+        entry(10_000, 10_000u64.saturating_sub(query_jobs)),
+    );
+    // [UNVERIFIED] the key that reports change-event deliveries to CometD clients.
+    body.insert(
+        "DailyDeliveredPlatformEvents".into(),
+        entry(events_max, events_max.saturating_sub(events_used)),
+    );
     body.insert(
         "DailyBulkV2QueryFileStorageMB".into(),
         entry(1_048_576, 1_048_576),

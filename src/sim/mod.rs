@@ -4,21 +4,40 @@
 //! cited as "doc §N"): the JWT bearer token endpoint, REST under `/services/data/vXX.X/` with
 //! Salesforce's auth, limit and error shapes, sObject Collections, Bulk API 2.0 ingest, fault
 //! injection and `/__sim/` admin endpoints.
+//!
+//! For reading Salesforce's changes back: SOQL over REST (`query`, `queryAll`, paging),
+//! getUpdated/getDeleted, Bulk API 2.0 query jobs, a recycle bin, and Change Data Capture over
+//! the Streaming API's CometD endpoint, every write publishing a change event. Facts not in
+//! `salesforce-api.md` cite the Salesforce page they come from.
 
 mod admin;
+mod admin_org;
 mod bulk;
 mod bulk_csv;
 mod bulk_job;
+mod bulk_query;
+mod bulk_query_job;
+mod changes;
+mod clock;
 mod collections;
+mod cometd;
+mod cometd_connect;
+mod cometd_sessions;
 mod config;
 mod error;
+mod events;
 mod faults;
 mod ids;
 mod incoming;
 mod meta;
+mod org;
+mod query;
+mod query_cursor;
 mod records;
+mod replication;
 mod rest;
 mod schema;
+mod soql;
 mod state;
 mod store;
 #[cfg(test)]
@@ -35,6 +54,7 @@ pub use config::SimConfig;
 /// The largest request body the simulator reads: Bulk API 2.0's per-job upload cap.
 pub const MAX_REQUEST_BYTES: usize = 150 * 1024 * 1024;
 pub use faults::FaultConfig;
+pub use org::EditError;
 pub use state::{Simulator, Stats};
 
 impl Simulator {
@@ -49,7 +69,9 @@ impl Simulator {
                 // axum's 2 MB default would refuse what Salesforce accepts.
                 any(rest::entry).layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES)),
             )
+            .merge(cometd::routes())
             .merge(admin::routes())
+            .merge(admin_org::routes())
             .with_state(self.clone())
     }
 
@@ -62,7 +84,7 @@ impl Simulator {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let sim = Self::new(cfg);
         let url = sim.bind_url(&listener)?;
-        let shutdown = CancellationToken::new();
+        let shutdown = sim.inner.closing.clone();
         let router = sim.router();
         let stop = shutdown.clone();
         let task = tokio::spawn(async move {
@@ -129,7 +151,13 @@ pub async fn run(
     let sim = Simulator::new(cfg);
     let url = sim.bind_url(&listener)?;
     tracing::info!(%url, "salesforce simulator listening");
+    // Held CometD connects end when the simulator stops, so graceful shutdown doesn't wait 110 s.
+    let closing = sim.inner.closing.clone();
+    let stop = async move {
+        shutdown.cancelled().await;
+        closing.cancel();
+    };
     axum::serve(listener, sim.router())
-        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .with_graceful_shutdown(stop)
         .await
 }

@@ -3,8 +3,12 @@
 mod arrivals;
 mod auth;
 mod bulk;
+mod bulk_query;
 mod collections;
+mod cometd;
 mod faults;
+mod query;
+mod replication;
 mod rest;
 
 use axum::body::Body;
