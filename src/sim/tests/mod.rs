@@ -7,6 +7,7 @@ mod bulk_query;
 mod collections;
 mod cometd;
 mod faults;
+mod org;
 mod query;
 mod replication;
 mod rest;
