@@ -120,9 +120,14 @@ async fn a_change_made_in_salesforce_arrives_within_one_connect() {
     let editor = sim.clone();
     let (replies, created) = tokio::join!(client.connect(), async move {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        editor
-            .edit_as_user("Account", &account("Acme"))
-            .expect("edits")
+        let edit = Request::post("/__sim/edit/Account")
+            .header("content-type", "application/json")
+            .body(Body::from(json!({"Name": "Acme"}).to_string()))
+            .expect("request");
+        send(&editor, edit).await.json()["id"]
+            .as_str()
+            .expect("created id")
+            .to_string()
     });
 
     assert!(
@@ -136,7 +141,7 @@ async fn a_change_made_in_salesforce_arrives_within_one_connect() {
     let header = &event["data"]["payload"]["ChangeEventHeader"];
     assert_eq!(header["entityName"], "Account");
     assert_eq!(header["changeType"], "CREATE");
-    assert_eq!(header["recordIds"], json!([created.0]));
+    assert_eq!(header["recordIds"], json!([created]));
     assert_eq!(header["commitUser"], crate::sim::org::ui_user());
     assert_eq!(header["changeOrigin"], "");
     assert_eq!(header["sequenceNumber"], 1);
