@@ -370,7 +370,7 @@ pub(crate) fn call_kind(root: Root, path: &[&str]) -> &'static str {
 
 /// Whether a call of `kind` (see [`call_kind`]) spends the daily API request allocation.
 /// Streaming API exchanges don't: the Streaming API meters event deliveries instead
-/// (<https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/cdc_allocations.htm>;
+/// (<https://developer.salesforce.com/docs/platform/api-streaming/guide/limits.html>;
 /// see `src/sim/cometd.rs` for the sources and what is unverified).
 pub fn counts_against_api_limit(kind: &str) -> bool {
     kind != "streaming"

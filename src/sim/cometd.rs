@@ -16,8 +16,9 @@
 //! <https://developer.salesforce.com/docs/atlas.en-us.api_streaming.meta/api_streaming/intro_stream.htm>),
 //! its Spring '14 note says it works "in a way that … doesn't consume API calls"
 //! (<http://developer.salesforce.com/blogs/tech-pubs/2014/02/pushing-the-limits-with-streaming-api-in-spring-14.html>),
-//! and what it meters instead is event delivery, per 24 hours
-//! (<https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/cdc_allocations.htm>).
+//! and what it meters instead is event delivery, per 24 hours, failing connects with
+//! `403::Organization total events daily limit exceeded` past it
+//! (<https://developer.salesforce.com/docs/platform/api-streaming/guide/limits.html>).
 //! So streaming messages are counted in their own stats, and events against the delivery
 //! allocation.
 
@@ -74,6 +75,7 @@ async fn entry(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // Not counted in `max_concurrency`: a held connect is not a concurrent API request.
     if let Some(fault) = injected(&sim) {
         return fault.into_response();
     }

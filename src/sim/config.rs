@@ -18,8 +18,12 @@ pub struct SimConfig {
     /// Base URL advertised as `instance_url` and accepted as JWT `aud`; default `http://{bound addr}`.
     pub public_url: Option<String>,
     /// Change events delivered to CometD clients per rolling 24 hours, separate from the API
-    /// allocation (Developer Edition: 10,000).
-    /// <https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/cdc_allocations.htm>
+    /// allocation. 10,000 is the Developer Edition figure of the event-delivery tables read
+    /// (<https://developer.salesforce.com/docs/atlas.en-us.214.0.platform_events.meta/platform_events/platform_event_limits.htm>,
+    /// <https://developer.salesforce.com/docs/platform/api-streaming/guide/limits.html>); the Change
+    /// Data Capture table itself (under
+    /// <https://developer.salesforce.com/docs/platform/change-data-capture/guide/cdc-considerations.html>)
+    /// wasn't read [UNVERIFIED].
     pub daily_event_delivery_limit: u64,
     /// How long a CometD `/meta/connect` is held when no event arrives (Salesforce: 110 s).
     pub cometd_connect_timeout: Duration,
