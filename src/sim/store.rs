@@ -140,22 +140,21 @@ impl Table {
         id
     }
 
-    /// Applies `values`; returns the fields whose value changed (empty for an unknown id).
-    fn update(&mut self, obj: &Object, id: &str, values: Record, now: &str) -> Record {
+    /// Applies `values`; returns the fields whose value changed, `None` for an unknown id.
+    fn update(&mut self, obj: &Object, id: &str, values: Record, now: &str) -> Option<Record> {
         self.unindex(obj, id);
+        let record = self.records.get_mut(id)?;
         let mut changed = Record::new();
-        if let Some(record) = self.records.get_mut(id) {
-            for (name, value) in values {
-                if record.get(&name) != Some(&value) {
-                    changed.insert(name.clone(), value.clone());
-                }
-                record.insert(name, value);
+        for (name, value) in values {
+            if record.get(&name) != Some(&value) {
+                changed.insert(name.clone(), value.clone());
             }
-            record.insert("LastModifiedDate".into(), Value::String(now.to_string()));
-            record.insert("SystemModstamp".into(), Value::String(now.to_string()));
+            record.insert(name, value);
         }
+        record.insert("LastModifiedDate".into(), Value::String(now.to_string()));
+        record.insert("SystemModstamp".into(), Value::String(now.to_string()));
         self.reindex(obj, id);
-        changed
+        Some(changed)
     }
 
     /// Moves the record to the recycle bin. A delete stamps `SystemModstamp`, which is what
@@ -238,13 +237,14 @@ impl Store {
         id
     }
 
-    /// Updates a record and logs an UPDATE change with the fields that changed.
+    /// Updates a live record and logs an UPDATE change with the fields that changed.
     pub fn update(&mut self, obj: &'static Object, id: &str, values: Record) {
         let now = self.clock.now();
         let stamp = clock::format(now);
-        let changed = self.table_mut(obj).update(obj, id, values, &stamp);
-        let change = Change::update(obj.name, id, changed, &stamp, now);
-        self.changes.push(change);
+        if let Some(changed) = self.table_mut(obj).update(obj, id, values, &stamp) {
+            let change = Change::update(obj.name, id, changed, &stamp, now);
+            self.changes.push(change);
+        }
     }
 
     /// Moves a record to the recycle bin and logs a DELETE change; false for an unknown id.
