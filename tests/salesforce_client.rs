@@ -410,3 +410,8 @@ async fn an_html_gateway_error_is_unavailable_without_the_html() {
     );
     assert!(!err.to_string().contains("<html>"));
 }
+
+#[path = "salesforce_client/reads.rs"]
+mod reads;
+#[path = "salesforce_client/streaming.rs"]
+mod streaming;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::client::{Payload, SalesforceClient, api_name};
+use super::client::{CallOptions, Payload, SalesforceClient, api_name};
 use super::error::SalesforceError;
 use super::types::RecordError;
 
@@ -261,6 +261,7 @@ impl SalesforceClient {
                 &["jobs", "ingest", job_id, kind],
                 &[],
                 Payload::Empty,
+                &CallOptions::default(),
             )
             .await?;
         parse_csv(&answer.body).map_err(|e| SalesforceError::Protocol(format!("{kind} CSV: {e}")))

@@ -2,10 +2,10 @@
 //! request path every resource goes through (re-auth once on 401, §1.3; usage header, §6.2).
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
@@ -53,9 +53,33 @@ impl Payload {
     }
 }
 
-/// A 2xx answer, read in full (bodies are bounded: ≤200 results, or one job's result CSV).
+/// A 2xx answer, read in full (bodies are bounded: ≤200 results, one query page, one job's
+/// result CSV page, or one CometD exchange).
 pub(crate) struct Answer {
     pub(crate) body: Vec<u8>,
+    /// Response headers (`Sforce-Locator`, `Set-Cookie`…).
+    pub(crate) headers: HeaderMap,
+    /// The generation of the token the answer was obtained with, for a later re-auth.
+    pub(crate) token_generation: u64,
+}
+
+/// Where a request goes under the instance URL.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Root {
+    /// `/services/data/vXX.X/…`: REST, Bulk API 2.0.
+    #[default]
+    Data,
+    /// `/cometd/XX.X`: the Streaming API's Bayeux endpoint.
+    Cometd,
+}
+
+/// What some requests need beyond method, path, query and payload.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CallOptions {
+    pub(crate) root: Root,
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    /// Replaces the configured whole-request timeout (a CometD long poll outlives it).
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl Answer {
@@ -138,11 +162,15 @@ impl SalesforceClient {
         query: &[(&str, &str)],
         payload: Payload,
     ) -> Result<Answer, SalesforceError> {
-        self.call_accepting("application/json", method, path, query, payload)
+        let options = CallOptions::default();
+        self.call_accepting("application/json", method, path, query, payload, &options)
             .await
     }
 
-    /// [`call`](Self::call) for resources that answer in another format (Bulk result CSVs, §5.3).
+    /// The single request path: every call to Salesforce — REST, Bulk, queries and CometD
+    /// exchanges alike — goes through here, so a gate or a budget placed here sees them all.
+    /// [`call`](Self::call) is its JSON shorthand; `options` picks the root (`/cometd`), extra
+    /// headers and a longer timeout.
     pub(crate) async fn call_accepting(
         &self,
         accept: &'static str,
@@ -150,13 +178,29 @@ impl SalesforceClient {
         path: &[&str],
         query: &[(&str, &str)],
         payload: Payload,
+        options: &CallOptions,
     ) -> Result<Answer, SalesforceError> {
+        let kind = call_kind(options.root, path);
         let result = self
-            .send_reauthenticating(accept, method, path, query, payload)
+            .send_reauthenticating(accept, method, path, query, payload, options)
             .await;
         let outcome = result.as_ref().map(|_| ()).map_err(SalesforceError::class);
-        super::metrics::call(call_kind(path), outcome);
+        super::metrics::call(kind, outcome);
         result
+    }
+
+    /// Replaces the token an answer was obtained with, unless another caller already did: for
+    /// the Streaming API, which reports a dead session inside a 200 answer (`401::…`).
+    pub(crate) async fn reauthenticate(
+        &self,
+        stale_generation: u64,
+    ) -> Result<(), SalesforceError> {
+        let inner = &self.inner;
+        inner
+            .tokens
+            .refresh(&inner.http, stale_generation)
+            .await
+            .map(|_| ())
     }
 
     async fn send_reauthenticating(
@@ -166,13 +210,14 @@ impl SalesforceClient {
         path: &[&str],
         query: &[(&str, &str)],
         payload: Payload,
+        options: &CallOptions,
     ) -> Result<Answer, SalesforceError> {
         let inner = &self.inner;
-        let token = inner.tokens.current(&inner.http).await?;
-        let (status, content_type, body) = self
-            .execute(&token, accept, &method, path, query, &payload)
+        let mut token = inner.tokens.current(&inner.http).await?;
+        let (status, content_type, headers, body) = self
+            .execute(&token, accept, &method, path, query, &payload, options)
             .await?;
-        let (status, content_type, body) = if status == StatusCode::UNAUTHORIZED {
+        let (status, content_type, headers, body) = if status == StatusCode::UNAUTHORIZED {
             let (_, message) = first_api_error(content_type.as_deref(), &body);
             if NO_REAUTH_MESSAGES.iter().any(|m| message.contains(m)) {
                 return Err(SalesforceError::SessionInvalid { message });
@@ -181,11 +226,11 @@ impl SalesforceClient {
                 generation = token.generation,
                 "salesforce session expired, re-authenticating once"
             );
-            let fresh = inner.tokens.refresh(&inner.http, token.generation).await?;
-            self.execute(&fresh, accept, &method, path, query, &payload)
+            token = inner.tokens.refresh(&inner.http, token.generation).await?;
+            self.execute(&token, accept, &method, path, query, &payload, options)
                 .await?
         } else {
-            (status, content_type, body)
+            (status, content_type, headers, body)
         };
         if !status.is_success() {
             return Err(SalesforceError::from_response(
@@ -194,9 +239,17 @@ impl SalesforceClient {
                 &body,
             ));
         }
-        Ok(Answer { body })
+        Ok(Answer {
+            body,
+            headers,
+            token_generation: token.generation,
+        })
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one request's parts, passed through once"
+    )]
     async fn execute(
         &self,
         token: &AccessToken,
@@ -205,17 +258,22 @@ impl SalesforceClient {
         path: &[&str],
         query: &[(&str, &str)],
         payload: &Payload,
-    ) -> Result<(StatusCode, Option<String>, Vec<u8>), SalesforceError> {
+        options: &CallOptions,
+    ) -> Result<(StatusCode, Option<String>, HeaderMap, Vec<u8>), SalesforceError> {
         let mut url = token.instance_url.clone();
         {
-            let version = self.inner.api_version.to_string();
+            let version = self.inner.api_version;
+            let data_version = version.to_string();
+            // The Bayeux endpoint takes the bare number: `/cometd/62.0`.
+            let cometd_version = format!("{}.0", version.major());
+            let root = match options.root {
+                Root::Data => ["services", "data", data_version.as_str()].to_vec(),
+                Root::Cometd => ["cometd", cometd_version.as_str()].to_vec(),
+            };
             let mut segments = url.path_segments_mut().map_err(|()| {
                 SalesforceError::Protocol("instance_url can't be a base URL".into())
             })?;
-            segments
-                .pop_if_empty()
-                .extend(["services", "data", version.as_str()])
-                .extend(path);
+            segments.pop_if_empty().extend(root).extend(path);
         }
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
@@ -226,12 +284,18 @@ impl SalesforceClient {
             })?;
         bearer.set_sensitive(true);
 
-        let request = self
+        let mut request = self
             .inner
             .http
             .request(method.clone(), url.clone())
             .header(AUTHORIZATION, bearer)
             .header(ACCEPT, accept);
+        for (name, value) in &options.headers {
+            request = request.header(name, value.clone());
+        }
+        if let Some(timeout) = options.timeout {
+            request = request.timeout(timeout);
+        }
         let request = match payload {
             Payload::Empty => request,
             Payload::Json(bytes) => request
@@ -252,6 +316,7 @@ impl SalesforceClient {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let headers = response.headers().clone();
         let body = response
             .bytes()
             .await
@@ -264,7 +329,7 @@ impl SalesforceClient {
             duration_ms = started.elapsed().as_millis() as u64,
             "salesforce request"
         );
-        Ok((status, content_type, body))
+        Ok((status, content_type, headers, body))
     }
 
     fn observe_usage(&self, headers: &reqwest::header::HeaderMap) {
@@ -283,15 +348,32 @@ impl SalesforceClient {
     }
 }
 
-/// The kind of call, for metrics: the resource family of the path (§3 collections, §5 Bulk API 2.0).
-fn call_kind(path: &[&str]) -> &'static str {
-    match path.first().copied() {
-        Some("composite") => "collections",
-        Some("jobs") => "bulk",
-        Some("limits") => "limits",
-        Some("sobjects") => "describe",
+/// The kind of call, for metrics: the resource family of the path (§3 collections, §5 Bulk API
+/// 2.0 ingest; SOQL queries and their pages, getUpdated/getDeleted, Bulk API 2.0 query jobs,
+/// and Streaming API exchanges).
+pub(crate) fn call_kind(root: Root, path: &[&str]) -> &'static str {
+    if root == Root::Cometd {
+        return "streaming";
+    }
+    match path {
+        ["composite", ..] => "collections",
+        ["jobs", "query", ..] => "bulk_query",
+        ["jobs", ..] => "bulk",
+        ["limits", ..] => "limits",
+        ["query" | "queryAll", _] => "query_more",
+        ["query" | "queryAll"] => "query",
+        ["sobjects", _, "updated" | "deleted", ..] => "replication",
+        ["sobjects", ..] => "describe",
         _ => "other",
     }
+}
+
+/// Whether a call of `kind` (see [`call_kind`]) spends the daily API request allocation.
+/// Streaming API exchanges don't: the Streaming API meters event deliveries instead
+/// (<https://developer.salesforce.com/docs/platform/api-streaming/guide/limits.html>;
+/// see `src/sim/cometd.rs` for the sources and what is unverified).
+pub fn counts_against_api_limit(kind: &str) -> bool {
+    kind != "streaming"
 }
 
 /// Object and field API names are letters, digits and underscores (`Account`, `ERP_Id__c`).
@@ -310,6 +392,21 @@ pub(crate) fn api_name(name: &str) -> Result<&str, SalesforceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn call_kinds_name_the_resource_family() {
+        let kind = |path: &[&str]| call_kind(Root::Data, path);
+        assert_eq!(kind(&["query"]), "query");
+        assert_eq!(kind(&["queryAll"]), "query");
+        assert_eq!(kind(&["query", "01gxx-2000"]), "query_more");
+        assert_eq!(kind(&["sobjects", "Account", "updated", ""]), "replication");
+        assert_eq!(kind(&["sobjects", "Account", "describe"]), "describe");
+        assert_eq!(kind(&["jobs", "query", "750x", "results"]), "bulk_query");
+        assert_eq!(kind(&["jobs", "ingest"]), "bulk");
+        assert_eq!(call_kind(Root::Cometd, &[]), "streaming");
+        assert!(!counts_against_api_limit("streaming"));
+        assert!(counts_against_api_limit("query_more"));
+    }
 
     #[test]
     fn api_names_are_checked() {

@@ -57,6 +57,22 @@ pub enum SalesforceError {
     /// The private key can't sign an RS256 JWT.
     #[error("the Salesforce private key is unusable: {0}")]
     InvalidKey(String),
+    /// The Streaming API refused a Bayeux message; `error` is its `code::message`, e.g.
+    /// `400::The channel you requested to subscribe to does not exist …`.
+    #[error("Streaming API refused {channel}: {error}")]
+    Streaming { channel: String, error: String },
+    /// A subscription can't resume from `replay_id`: the event is gone (72 h retention) or never
+    /// was. Changes since then must be read by query before subscribing again from -1 or -2.
+    #[error("Streaming API can't replay {channel} from {replay_id}: {error}")]
+    ReplayUnavailable {
+        channel: String,
+        replay_id: i64,
+        error: String,
+    },
+    /// `403::Organization total events daily limit exceeded`: the event-delivery allocation is
+    /// spent; events wait on the bus for replay, reads fall back to polling meanwhile.
+    #[error("Streaming API event delivery allocation exceeded: {error}")]
+    EventLimitExceeded { error: String },
 }
 
 /// `REQUEST_LIMIT_EXCEEDED` is how Salesforce says "rate limited"; there is no 429 (§6.3).
@@ -72,7 +88,12 @@ const TRANSIENT_REQUEST_CODES: &[&str] = &[
 impl SalesforceError {
     pub fn class(&self) -> FailureClass {
         match self {
-            Self::LimitExceeded { .. } => FailureClass::LimitExceeded,
+            Self::LimitExceeded { .. } | Self::EventLimitExceeded { .. } => {
+                FailureClass::LimitExceeded
+            }
+            Self::Streaming { error, .. } if streaming_is_transient(error) => {
+                FailureClass::Transient
+            }
             Self::Unavailable { .. } | Self::Network(_) => FailureClass::Transient,
             Self::Rejected { code, .. } if TRANSIENT_REQUEST_CODES.contains(&code.as_str()) => {
                 FailureClass::Transient
@@ -83,7 +104,9 @@ impl SalesforceError {
             | Self::Protocol(_)
             | Self::TooManyRecords { .. }
             | Self::InvalidInput(_)
-            | Self::InvalidKey(_) => FailureClass::Fatal,
+            | Self::InvalidKey(_)
+            | Self::Streaming { .. }
+            | Self::ReplayUnavailable { .. } => FailureClass::Fatal,
         }
     }
 
@@ -120,6 +143,13 @@ impl SalesforceError {
             message,
         }
     }
+}
+
+/// Bayeux errors are `code::message`; a server-side code or a forgotten client clears by retrying
+/// (a new handshake), a 4xx about the request itself doesn't.
+fn streaming_is_transient(error: &str) -> bool {
+    let code = error.split("::").next().unwrap_or("");
+    code.starts_with('5') || error.starts_with("403::Unknown client")
 }
 
 fn network_kind(e: &reqwest::Error) -> &'static str {
@@ -285,6 +315,33 @@ mod tests {
             .class(),
             FailureClass::Fatal
         );
+    }
+
+    #[test]
+    fn streaming_refusals_are_classified() {
+        let refused = |error: &str| SalesforceError::Streaming {
+            channel: "/meta/subscribe".into(),
+            error: error.into(),
+        };
+        assert_eq!(
+            refused("403::Unknown client").class(),
+            FailureClass::Transient
+        );
+        assert_eq!(refused("503::Server busy").class(), FailureClass::Transient);
+        assert_eq!(
+            refused("400::Channel name not specified").class(),
+            FailureClass::Fatal
+        );
+        let replay = SalesforceError::ReplayUnavailable {
+            channel: "/data/AccountChangeEvent".into(),
+            replay_id: 7,
+            error: "400::The replayId 7 you provided was invalid.".into(),
+        };
+        assert_eq!(replay.class(), FailureClass::Fatal);
+        let spent = SalesforceError::EventLimitExceeded {
+            error: "403::Organization total events daily limit exceeded".into(),
+        };
+        assert_eq!(spent.class(), FailureClass::LimitExceeded);
     }
 
     #[test]

@@ -71,9 +71,13 @@ async fn get_arrivals(State(sim): State<Simulator>, Path(object): Path<String>) 
 async fn get_stats(State(sim): State<Simulator>) -> Response {
     let stats = sim.stats();
     let (used, max) = sim.api_usage();
+    let (events_used, events_max) = sim.event_usage();
     Json(json!({
         "calls_total": stats.total,
         "calls_by_kind": stats.by_kind,
+        "calls_by_family": stats.families(),
+        "streaming_by_kind": stats.streaming_by_kind,
+        "event_usage": {"used": events_used, "max": events_max},
         "max_concurrency": stats.max_concurrency,
         "max_calls_in_any_second": stats.per_second.values().copied().max().unwrap_or(0),
         "calls_per_second": stats.per_second,

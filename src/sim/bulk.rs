@@ -1,4 +1,4 @@
-//! Bulk API 2.0 ingest jobs: create, upload once, close or abort, poll, results, delete (doc §5).
+//! Bulk API 2.0 ingest jobs: create, upload once, close or abort, poll, results, delete (docs/salesforce.md §5).
 
 use axum::Json;
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -275,7 +275,7 @@ fn upload(sim: &Simulator, id: &str, call: &Call<'_>) -> Result<Response, ApiErr
                 format!("Job {id} is not in Open state"),
             ));
         }
-        // [OBS] doc §5.1: one upload per job; a second PUT is refused with this message.
+        // [OBS] docs/salesforce.md §5.1: one upload per job; a second PUT is refused with this message.
         if job.data.is_some() {
             return Err(job_error(
                 "BULK_API_ERROR",

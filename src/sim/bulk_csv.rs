@@ -1,4 +1,4 @@
-//! Processing a Bulk 2.0 job's CSV and rendering its result CSVs (doc §5.2, §5.3).
+//! Processing a Bulk 2.0 job's CSV and rendering its result CSVs (docs/salesforce.md §5.2, §5.3).
 
 use std::collections::HashMap;
 
@@ -317,7 +317,7 @@ fn process_row(
     }
     if job.operation == Operation::Delete {
         let id = existing.unwrap_or_default();
-        store.table_mut(obj).delete(obj, &id);
+        store.delete(obj, &id);
         return Ok((id, false));
     }
     let values = records::prepare(store, obj, &inc, mode).map_err(|r| {
@@ -327,13 +327,12 @@ fn process_row(
         };
         (existing.clone(), e)
     })?;
-    let table = store.table_mut(obj);
     Ok(match existing {
         Some(id) => {
-            table.update(obj, &id, values);
+            store.update(obj, &id, values);
             (id, false)
         }
-        None => (table.insert(obj, values), true),
+        None => (store.insert(obj, values), true),
     })
 }
 

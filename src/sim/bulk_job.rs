@@ -1,4 +1,4 @@
-//! A Bulk API 2.0 ingest job and its JobInfo (doc §5.1).
+//! A Bulk API 2.0 ingest job and its JobInfo (docs/salesforce.md §5.1).
 
 use serde_json::{Value, json};
 

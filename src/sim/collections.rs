@@ -1,4 +1,4 @@
-//! sObject Collections upsert and delete, and single-record GET (doc §2.2, §3).
+//! sObject Collections upsert and delete, and single-record GET (docs/salesforce.md §2.2, §3).
 
 use std::collections::HashMap;
 
@@ -38,7 +38,7 @@ fn token_name(v: &Value) -> &'static str {
     }
 }
 
-/// Reads one record of a collections body; request-level errors fail the whole call (doc §3).
+/// Reads one record of a collections body; request-level errors fail the whole call (docs/salesforce.md §3).
 fn incoming(obj: &Object, record: &Value) -> Result<Incoming, ApiError> {
     let map = record
         .as_object()
@@ -253,17 +253,16 @@ fn upsert_one(
         Rejection::Record(e) => e,
         Rejection::Type(t) => RecordError::on("JSON_PARSER_ERROR", t.json_message(), t.field),
     })?;
-    let table = store.table_mut(obj);
     Ok(match existing {
         Some(id) => {
-            table.update(obj, &id, values);
+            store.update(obj, &id, values);
             (id, false)
         }
-        None => (table.insert(obj, values), true),
+        None => (store.insert(obj, values), true),
     })
 }
 
-/// `DELETE /composite/sobjects?ids=…&allOrNone=` (doc §3: allOrNone is a query parameter here).
+/// `DELETE /composite/sobjects?ids=…&allOrNone=` (docs/salesforce.md §3: allOrNone is a query parameter here).
 pub fn delete(sim: &Simulator, query: Option<&str>) -> Result<Response, ApiError> {
     let params: HashMap<String, String> =
         url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
@@ -352,11 +351,11 @@ fn delete_one(
     if let Some(e) = faults.lock_error(ext.as_deref(), Some(&id)) {
         return Err(e);
     }
-    store.table_mut(obj).delete(obj, &id);
+    store.delete(obj, &id);
     Ok(id)
 }
 
-/// `GET /sobjects/{Obj}/{Id}[?fields=a,b]` (doc §2.2).
+/// `GET /sobjects/{Obj}/{Id}[?fields=a,b]` (docs/salesforce.md §2.2).
 pub fn get_record(
     sim: &Simulator,
     object: &str,

@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
-/// A request-level REST error, rendered as `[{"message","errorCode","fields"?}]` (doc §2.2, §7.1).
+/// A request-level REST error, rendered as `[{"message","errorCode","fields"?}]` (docs/salesforce.md §2.2, §7.1).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{status} {code}: {message}")]
 pub struct ApiError {
@@ -72,7 +72,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A per-record error inside a 200 collections result or a Bulk `sf__Error` cell (doc §3, §5.3).
+/// A per-record error inside a 200 collections result or a Bulk `sf__Error` cell (docs/salesforce.md §3, §5.3).
 #[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 #[error("{status_code}: {message}")]
 pub struct RecordError {
@@ -115,7 +115,7 @@ impl RecordError {
     }
 }
 
-/// An OAuth token endpoint error: 400, `{"error","error_description"}`, `Cache-Control: no-store` (doc §1.1).
+/// An OAuth token endpoint error: 400, `{"error","error_description"}`, `Cache-Control: no-store` (docs/salesforce.md §1.1).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{error}: {description}")]
 pub struct OAuthError {

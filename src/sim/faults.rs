@@ -10,8 +10,9 @@ use std::task::{Context, Poll};
 
 use super::error::{ApiError, RecordError};
 
-/// What to break. Request-level faults hit REST calls under `/services/data/vXX.X/` only, are
-/// answered before authentication, and don't count as API calls [UNVERIFIED: a choice].
+/// What to break. Request-level faults hit REST calls under `/services/data/vXX.X/` and CometD
+/// requests under `/cometd/`, are answered before authentication, and don't count as API calls
+/// [UNVERIFIED: a choice].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FaultConfig {
@@ -32,6 +33,9 @@ pub struct FaultConfig {
     pub lock_fraction: f64,
     /// Every REST call answers 503 until then.
     pub outage_until: Option<DateTime<Utc>>,
+    /// The next N CometD requests (a connect, say) get their connection closed; REST calls are
+    /// untouched.
+    pub cometd_drop_next: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

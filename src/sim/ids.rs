@@ -1,9 +1,9 @@
-//! Salesforce record ids: 15-char case-sensitive base-62 plus a 3-char case-insensitive checksum (doc §8).
+//! Salesforce record ids: 15-char case-sensitive base-62 plus a 3-char case-insensitive checksum (docs/salesforce.md §8).
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const SUFFIX: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 
-/// Appends the checksum to a 15-char id (doc §8: one bit per upper-case letter, per 5-char chunk).
+/// Appends the checksum to a 15-char id (docs/salesforce.md §8: one bit per upper-case letter, per 5-char chunk).
 pub fn to_18(id15: &str) -> String {
     let mut out = String::with_capacity(18);
     out.push_str(id15);
@@ -31,7 +31,7 @@ pub fn generate(prefix: &str, n: u64) -> String {
     to_18(&format!("{prefix}5g{body}"))
 }
 
-/// Parses a 15- or 18-char id into its canonical 18-char form; `None` when malformed (doc §8:
+/// Parses a 15- or 18-char id into its canonical 18-char form; `None` when malformed (docs/salesforce.md §8:
 /// "An ID must be either 15 characters, or 18 characters with a valid case-insensitive extension").
 pub fn normalize(raw: &str) -> Option<String> {
     if !raw.bytes().all(|b| b.is_ascii_alphanumeric()) {

@@ -1,4 +1,4 @@
-//! Versions, the resource list, `/limits` and describe (doc §2.1, §6.2, §9).
+//! Versions, the resource list, `/limits` and describe (docs/salesforce.md §2.1, §6.2, §9).
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::rest::MIN_VERSION;
 use super::{Simulator, schema};
 
-/// `GET /services/data/`: no auth, not counted, no `Sforce-Limit-Info` (doc §2.1, §6.2).
+/// `GET /services/data/`: no auth, not counted, no `Sforce-Limit-Info` (docs/salesforce.md §2.1, §6.2).
 pub async fn versions() -> Response {
     let max: u32 = super::rest::LATEST_VERSION
         .trim_end_matches(".0")
@@ -34,10 +34,15 @@ pub fn resources(version: u32) -> Response {
     .into_response()
 }
 
-/// Every key is `{Max, Remaining}` (doc §6.2). Besides the API allocation the values are static.
+/// Every key is `{Max, Remaining}` (docs/salesforce.md §6.2). Besides the API, Bulk and event allocations the
+/// values are static.
 pub fn limits(sim: &Simulator) -> Response {
     let (used, max) = sim.api_usage();
-    let batches_used = sim.lock().bulk_batches;
+    let (batches_used, query_jobs) = {
+        let state = sim.lock();
+        (state.bulk_batches, state.query_jobs_created)
+    };
+    let (events_used, events_max) = sim.event_usage();
     let entry = |max: u64, remaining: u64| json!({"Max": max, "Remaining": remaining});
     let mut body = Map::new();
     body.insert(
@@ -48,7 +53,15 @@ pub fn limits(sim: &Simulator) -> Response {
         "DailyBulkApiBatches".into(),
         entry(15_000, 15_000u64.saturating_sub(batches_used)),
     );
-    body.insert("DailyBulkV2QueryJobs".into(), entry(10_000, 10_000));
+    body.insert(
+        "DailyBulkV2QueryJobs".into(),
+        entry(10_000, 10_000u64.saturating_sub(query_jobs)),
+    );
+    // [UNVERIFIED] the key that reports change-event deliveries to CometD clients.
+    body.insert(
+        "DailyDeliveredPlatformEvents".into(),
+        entry(events_max, events_max.saturating_sub(events_used)),
+    );
     body.insert(
         "DailyBulkV2QueryFileStorageMB".into(),
         entry(1_048_576, 1_048_576),

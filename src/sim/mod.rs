@@ -1,24 +1,39 @@
 //! A Salesforce simulator for tests and local runs.
 //!
-//! As strict as the documented Salesforce behaviour in `salesforce-api.md` (section numbers are
-//! cited as "doc §N"): the JWT bearer token endpoint, REST under `/services/data/vXX.X/` with
-//! Salesforce's auth, limit and error shapes, sObject Collections, Bulk API 2.0 ingest, fault
-//! injection and `/__sim/` admin endpoints.
+//! As strict as the Salesforce behaviour documented in `docs/salesforce.md` (cited by section,
+//! "docs/salesforce.md §N"): the JWT bearer token endpoint, REST under `/services/data/vXX.X/`
+//! with Salesforce's auth, limit and error shapes, sObject Collections, Bulk API 2.0 ingest and
+//! query jobs, SOQL queries, getUpdated/getDeleted, change events over CometD, fault injection
+//! and `/__sim/` admin endpoints.
 
 mod admin;
+mod admin_org;
 mod bulk;
 mod bulk_csv;
 mod bulk_job;
+mod bulk_query;
+mod bulk_query_job;
+mod changes;
+mod clock;
 mod collections;
+mod cometd;
+mod cometd_connect;
+mod cometd_sessions;
 mod config;
 mod error;
+mod events;
 mod faults;
 mod ids;
 mod incoming;
 mod meta;
+mod org;
+mod query;
+mod query_cursor;
 mod records;
+mod replication;
 mod rest;
 mod schema;
+mod soql;
 mod state;
 mod store;
 #[cfg(test)]
@@ -35,6 +50,7 @@ pub use config::SimConfig;
 /// The largest request body the simulator reads: Bulk API 2.0's per-job upload cap.
 pub const MAX_REQUEST_BYTES: usize = 150 * 1024 * 1024;
 pub use faults::FaultConfig;
+pub use org::EditError;
 pub use state::{Simulator, Stats};
 
 impl Simulator {
@@ -45,11 +61,13 @@ impl Simulator {
             .route("/services/data/", get(meta::versions))
             .route(
                 "/services/data/{*rest}",
-                // A Bulk API 2.0 upload may carry up to 150 MB once base64-encoded (doc §5.4);
+                // A Bulk API 2.0 upload may carry up to 150 MB once base64-encoded (docs/salesforce.md §5.4);
                 // axum's 2 MB default would refuse what Salesforce accepts.
                 any(rest::entry).layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES)),
             )
+            .merge(cometd::routes())
             .merge(admin::routes())
+            .merge(admin_org::routes())
             .with_state(self.clone())
     }
 
@@ -62,7 +80,7 @@ impl Simulator {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let sim = Self::new(cfg);
         let url = sim.bind_url(&listener)?;
-        let shutdown = CancellationToken::new();
+        let shutdown = sim.inner.closing.clone();
         let router = sim.router();
         let stop = shutdown.clone();
         let task = tokio::spawn(async move {
@@ -129,7 +147,13 @@ pub async fn run(
     let sim = Simulator::new(cfg);
     let url = sim.bind_url(&listener)?;
     tracing::info!(%url, "salesforce simulator listening");
+    // Held CometD connects end when the simulator stops, so graceful shutdown doesn't wait 110 s.
+    let closing = sim.inner.closing.clone();
+    let stop = async move {
+        shutdown.cancelled().await;
+        closing.cancel();
+    };
     axum::serve(listener, sim.router())
-        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .with_graceful_shutdown(stop)
         .await
 }

@@ -1,4 +1,4 @@
-//! Field-level validation shared by sObject Collections and Bulk 2.0 (doc §7.3, §9).
+//! Field-level validation shared by sObject Collections and Bulk 2.0 (docs/salesforce.md §7.3, §9).
 
 use serde_json::{Number, Value};
 

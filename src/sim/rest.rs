@@ -7,10 +7,14 @@ use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::bulk_query::{self, QueryJobRoute};
 use super::error::ApiError;
+use super::events::Origin;
+use super::query::{self, QueryRoute};
+use super::replication::{self, Replication};
 use super::{Simulator, bulk, collections, meta};
 
-/// The oldest supported REST version: v21–30 are retired and v31–40 deprecated (doc §2.1).
+/// The oldest supported REST version: v21–30 are retired and v31–40 deprecated (docs/salesforce.md §2.1).
 pub const MIN_VERSION: u32 = 41;
 /// Summer '26 (doc header).
 pub const LATEST_VERSION: &str = "67.0";
@@ -26,6 +30,9 @@ pub enum Route {
     CollectionsUpsert(String, String),
     CollectionsDelete,
     Bulk(bulk::BulkRoute),
+    Query(QueryRoute),
+    Replication(String, Replication),
+    BulkQuery(QueryJobRoute),
     NotFound,
 }
 
@@ -36,6 +43,20 @@ impl Route {
             (Method::GET, []) => Self::Resources,
             (Method::GET, ["limits"]) => Self::Limits,
             (Method::GET, ["sobjects", obj, "describe"]) => Self::Describe(obj.to_string()),
+            (Method::GET, ["sobjects", obj, "updated"]) => {
+                Self::Replication(obj.to_string(), Replication::Updated)
+            }
+            (Method::GET, ["sobjects", obj, "deleted"]) => {
+                Self::Replication(obj.to_string(), Replication::Deleted)
+            }
+            (Method::GET, ["query"]) => Self::Query(QueryRoute::Run { all_rows: false }),
+            (Method::GET, ["queryAll"]) => Self::Query(QueryRoute::Run { all_rows: true }),
+            (Method::GET, ["query" | "queryAll", locator]) => {
+                Self::Query(QueryRoute::More(locator.to_string()))
+            }
+            (m, ["jobs", "query", rest @ ..]) => {
+                QueryJobRoute::parse(&m, rest).map_or(Self::NotFound, Self::BulkQuery)
+            }
             (Method::GET, ["sobjects", obj, id]) => {
                 Self::GetRecord(obj.to_string(), id.to_string())
             }
@@ -60,12 +81,15 @@ impl Route {
             Self::CollectionsUpsert(..) => "collections_upsert",
             Self::CollectionsDelete => "collections_delete",
             Self::Bulk(b) => b.kind(),
+            Self::Query(q) => q.kind(),
+            Self::Replication(_, r) => r.kind(),
+            Self::BulkQuery(b) => b.kind(),
             Self::NotFound => "not_found",
         }
     }
 }
 
-/// Parses `vNN.N`; `Err` carries the rejection (doc §2.1: retired versions answer 410).
+/// Parses `vNN.N`; `Err` carries the rejection (docs/salesforce.md §2.1: retired versions answer 410).
 fn check_version(seg: &str) -> Result<u32, ApiError> {
     let parsed = seg
         .strip_prefix('v')
@@ -152,6 +176,7 @@ pub async fn entry(
         Err(e) => return e.into_response(),
     };
     let route = Route::parse(&method, rest);
+    let origin = origin(&route, version, &headers);
     let mut res = match authorize_and_count(&sim, &headers, route.kind()) {
         Ok(()) => {
             let call = Call {
@@ -164,11 +189,41 @@ pub async fn entry(
         }
         Err(e) => e.into_response(),
     };
+    sim.publish_changes(&origin);
     let (used, max) = sim.api_usage();
     if let Ok(v) = HeaderValue::from_str(&format!("api-usage={used}/{max}")) {
         res.headers_mut().insert("Sforce-Limit-Info", v);
     }
     res
+}
+
+/// Who the change events of this call's writes name: the integration user, and the API in
+/// `changeOrigin` with the client id of `Sforce-Call-Options: client=…` when sent
+/// (<https://developer.salesforce.com/docs/platform/apex-ref/references/apex-ref/apex-class-eventbus-changeeventheader.html>,
+/// `changeorigin`).
+fn origin(route: &Route, version: u32, headers: &HeaderMap) -> Origin {
+    let api = if matches!(route, Route::Bulk(_)) {
+        "bulkapi"
+    } else {
+        "rest"
+    };
+    let client = headers
+        .get("sforce-call-options")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split(',')
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("client"))
+                .map(|(_, c)| c.trim().to_string())
+        });
+    let mut change_origin = format!("com/salesforce/api/{api}/{version}.0");
+    if let Some(client) = client {
+        change_origin.push_str(&format!(";client={client}"));
+    }
+    Origin {
+        user: super::token::USER_ID.to_string(),
+        change_origin,
+    }
 }
 
 /// Checks the session, then the daily allocation, then counts the call.
@@ -206,6 +261,9 @@ fn dispatch(sim: &Simulator, route: Route, call: Call<'_>) -> Result<Response, A
         Route::CollectionsUpsert(obj, field) => collections::upsert(sim, &obj, &field, &call.body),
         Route::CollectionsDelete => collections::delete(sim, call.query),
         Route::Bulk(b) => bulk::handle(sim, b, &call),
+        Route::Query(q) => query::handle(sim, q, &call),
+        Route::Replication(obj, r) => replication::handle(sim, &obj, r, call.query),
+        Route::BulkQuery(b) => bulk_query::handle(sim, b, &call),
         Route::NotFound => Err(ApiError::not_found()),
     }
 }

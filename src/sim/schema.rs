@@ -1,4 +1,4 @@
-//! The simulated org's objects, one table-like definition each, shaped like describe (doc §9).
+//! The simulated org's objects, one table-like definition each, shaped like describe (docs/salesforce.md §9).
 
 use serde_json::{Value, json};
 
@@ -15,6 +15,7 @@ pub enum FieldType {
     DateTime,
     Currency,
     Reference,
+    Boolean,
 }
 
 impl FieldType {
@@ -31,6 +32,7 @@ impl FieldType {
             Self::DateTime => "datetime",
             Self::Currency => "currency",
             Self::Reference => "reference",
+            Self::Boolean => "boolean",
         }
     }
 }
@@ -154,7 +156,9 @@ const fn system(name: &'static str, label: &'static str, ty: FieldType) -> Field
     f
 }
 
-const SYSTEM_FIELDS: [Field; 4] = [
+/// Every record carries these; `IsDeleted` is only ever true in the recycle bin, which `queryAll`
+/// reads (<https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_queryall.htm>).
+const SYSTEM_FIELDS: [Field; 5] = [
     system("Id", "Record ID", FieldType::Id),
     system("CreatedDate", "Created Date", FieldType::DateTime),
     system(
@@ -163,6 +167,7 @@ const SYSTEM_FIELDS: [Field; 4] = [
         FieldType::DateTime,
     ),
     system("SystemModstamp", "System Modstamp", FieldType::DateTime),
+    system("IsDeleted", "Deleted", FieldType::Boolean),
 ];
 
 /// [UNVERIFIED] A reasonable subset of the ISO 3166 codes an org with State and Country Picklists has.
@@ -241,6 +246,7 @@ const ACCOUNT_FIELDS: &[Field] = &[
     SYSTEM_FIELDS[1],
     SYSTEM_FIELDS[2],
     SYSTEM_FIELDS[3],
+    SYSTEM_FIELDS[4],
 ];
 
 const CONTACT_FIELDS: &[Field] = &[
@@ -266,6 +272,7 @@ const CONTACT_FIELDS: &[Field] = &[
     SYSTEM_FIELDS[1],
     SYSTEM_FIELDS[2],
     SYSTEM_FIELDS[3],
+    SYSTEM_FIELDS[4],
 ];
 
 const INVOICE_FIELDS: &[Field] = &[
@@ -288,6 +295,7 @@ const INVOICE_FIELDS: &[Field] = &[
     SYSTEM_FIELDS[1],
     SYSTEM_FIELDS[2],
     SYSTEM_FIELDS[3],
+    SYSTEM_FIELDS[4],
 ];
 
 #[derive(Debug)]

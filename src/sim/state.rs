@@ -11,7 +11,11 @@ use serde_json::{Map, Value};
 
 use super::SimConfig;
 use super::bulk::Job;
+use super::bulk_query_job::QueryJob;
+use super::cometd_sessions::Sessions;
+use super::events::EventBus;
 use super::faults::FaultConfig;
+use super::query_cursor::Cursors;
 use super::schema;
 use super::store::Store;
 
@@ -22,6 +26,35 @@ pub struct Stats {
     /// Counted calls per UTC second (unix seconds).
     pub per_second: BTreeMap<i64, u64>,
     pub max_concurrency: usize,
+    /// Streaming API (CometD) messages by kind: not counted against the API allocation.
+    pub streaming_by_kind: BTreeMap<String, u64>,
+    /// Change events delivered to CometD clients (one per event per subscribed client).
+    pub events_delivered: u64,
+}
+
+impl Stats {
+    /// Calls and messages by family, as `/__sim/stats` reports them: the first four are API
+    /// calls (counted in `total`), streaming messages and event deliveries are not.
+    pub fn families(&self) -> BTreeMap<&'static str, u64> {
+        let sum = |pred: &dyn Fn(&str) -> bool| -> u64 {
+            self.by_kind
+                .iter()
+                .filter(|(k, _)| pred(k))
+                .map(|(_, n)| *n)
+                .sum()
+        };
+        BTreeMap::from([
+            ("queries", sum(&|k| k == "query" || k == "query_all")),
+            ("query_more_pages", sum(&|k| k == "query_more")),
+            ("bulk_query_calls", sum(&|k| k.starts_with("bulk_query_"))),
+            (
+                "replication_calls",
+                sum(&|k| k.starts_with("sobject_updated") || k.starts_with("sobject_deleted")),
+            ),
+            ("streaming_messages", self.streaming_by_kind.values().sum()),
+            ("event_deliveries", self.events_delivered),
+        ])
+    }
 }
 
 pub struct State {
@@ -34,20 +67,34 @@ pub struct State {
     pub calls_seen: u64,
     pub jobs: BTreeMap<String, Job>,
     pub jobs_created: u64,
-    /// Internal 10,000-record batches consumed from `DailyBulkApiBatches` (doc §5.4).
+    /// Internal 10,000-record batches consumed from `DailyBulkApiBatches` (docs/salesforce.md §5.4).
     pub bulk_batches: u64,
     /// External ids received by collection upserts, per object, in arrival order (for tests that
     /// prove no record is sent twice).
     pub received: HashMap<String, Vec<String>>,
+    /// Change events retained for replay, and the event-delivery usage.
+    pub events: EventBus,
+    /// The daily event-delivery allocation (separate from `max`).
+    pub event_max: u64,
+    /// Open REST query cursors (`nextRecordsUrl`).
+    pub cursors: Cursors,
+    /// Bulk API 2.0 query jobs.
+    pub query_jobs: BTreeMap<String, QueryJob>,
+    /// Query jobs created (`DailyBulkV2QueryJobs`).
+    pub query_jobs_created: u64,
+    /// CometD clients (Streaming API sessions).
+    pub sessions: Sessions,
+    /// When the org came to be: getDeleted's `earliestDateAvailable` before any purge.
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl State {
-    fn new(max: u64) -> Self {
+    fn new(cfg: &SimConfig) -> Self {
         Self {
             store: Store::default(),
             tokens: HashMap::new(),
             used: 0,
-            max,
+            max: cfg.daily_api_limit,
             stats: Stats::default(),
             faults: FaultConfig::default(),
             calls_seen: 0,
@@ -55,10 +102,27 @@ impl State {
             jobs_created: 0,
             bulk_batches: 0,
             received: HashMap::new(),
+            events: EventBus::default(),
+            event_max: cfg.daily_event_delivery_limit,
+            cursors: Cursors::default(),
+            query_jobs: BTreeMap::new(),
+            query_jobs_created: 0,
+            sessions: Sessions::default(),
+            created_at: chrono::Utc::now(),
         }
     }
 
-    /// Counts one API call (doc §6).
+    /// Counts a Streaming API message; these don't count against the API allocation (see
+    /// `cometd.rs` for the sources).
+    pub fn count_streaming(&mut self, kind: &str) {
+        *self
+            .stats
+            .streaming_by_kind
+            .entry(kind.to_string())
+            .or_default() += 1;
+    }
+
+    /// Counts one API call (docs/salesforce.md §6).
     pub fn count(&mut self, kind: &str) {
         self.used += 1;
         self.stats.total += 1;
@@ -77,6 +141,10 @@ pub(crate) struct Inner {
     pub base_url: RwLock<String>,
     pub state: Mutex<State>,
     pub in_flight: AtomicUsize,
+    /// Wakes CometD connects held open when change events are published.
+    pub published: tokio::sync::Notify,
+    /// Cancelled when the simulator stops, so held connects return at once.
+    pub closing: tokio_util::sync::CancellationToken,
 }
 
 /// A simulated Salesforce org; clones share state.
@@ -103,7 +171,7 @@ impl Simulator {
             .public_url
             .clone()
             .unwrap_or_else(|| "http://127.0.0.1".into());
-        let state = Mutex::new(State::new(cfg.daily_api_limit));
+        let state = Mutex::new(State::new(&cfg));
         Self {
             inner: Arc::new(Inner {
                 cfg,
@@ -111,6 +179,8 @@ impl Simulator {
                 base_url: RwLock::new(base.trim_end_matches('/').to_string()),
                 state,
                 in_flight: AtomicUsize::new(0),
+                published: tokio::sync::Notify::new(),
+                closing: tokio_util::sync::CancellationToken::new(),
             }),
         }
     }
@@ -170,7 +240,7 @@ impl Simulator {
         table.get(&id).cloned()
     }
 
-    /// Calls counted toward the daily allocation since the last reset (doc §2.1, §6).
+    /// Calls counted toward the daily allocation since the last reset (docs/salesforce.md §2.1, §6).
     /// Every external id a collection upsert of `object` carried, in arrival order, repeats kept.
     pub fn upserted_external_ids(&self, object: &str) -> Vec<String> {
         self.lock()
@@ -247,7 +317,7 @@ impl Simulator {
     pub fn reset(&self) {
         let mut state = self.lock();
         let tokens = std::mem::take(&mut state.tokens);
-        *state = State::new(self.inner.cfg.daily_api_limit);
+        *state = State::new(&self.inner.cfg);
         state.tokens = tokens;
     }
 }

@@ -1,4 +1,4 @@
-//! `POST /services/oauth2/token`: the JWT bearer grant (doc §1.1).
+//! `POST /services/oauth2/token`: the JWT bearer grant (docs/salesforce.md §1.1).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -14,10 +14,10 @@ use super::error::OAuthError;
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// [UNVERIFIED] How far ahead `exp` may be. The docs say "within 3 minutes", a third-party card
-/// says 5; we allow 5 minutes so a client using now + 3 min with some clock skew passes (doc §1.1).
+/// says 5; we allow 5 minutes so a client using now + 3 min with some clock skew passes (docs/salesforce.md §1.1).
 const MAX_EXP_AHEAD_SECS: i64 = 300;
 const ORG_ID: &str = "00D5g000004SiMuEAK";
-const USER_ID: &str = "0055g00000SiMuLAAV";
+pub(crate) const USER_ID: &str = "0055g00000SiMuLAAV";
 
 pub async fn post_token(State(sim): State<Simulator>, body: Bytes) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();

@@ -37,10 +37,12 @@ async fn rows_inserted_and_updated_with_plain_sql_are_pushed(pool: PgPool) {
         }
     })
     .await;
-    assert_eq!(
-        count_rows(&hub.pool, "sync_status = 'synced' AND version = 2").await,
-        1
-    );
+    // Salesforce has the record before the push writes its outcome back on the row.
+    eventually(Duration::from_secs(10), || {
+        let pool = pool.clone();
+        async move { count_rows(&pool, "sync_status = 'synced' AND version = 2").await == 1 }
+    })
+    .await;
 }
 
 #[sqlx::test]

@@ -3,8 +3,13 @@
 mod arrivals;
 mod auth;
 mod bulk;
+mod bulk_query;
 mod collections;
+mod cometd;
 mod faults;
+mod org;
+mod query;
+mod replication;
 mod rest;
 
 use axum::body::Body;
