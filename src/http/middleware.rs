@@ -109,3 +109,49 @@ pub async fn not_found() -> ApiError {
 pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::config::RateLimitConfig;
+
+    #[tokio::test]
+    async fn a_request_past_its_deadline_is_a_503_problem_that_says_503() {
+        let settings = HttpSettings {
+            request_timeout: Duration::from_millis(50),
+            rate_limit: RateLimitConfig {
+                per_second: 1,
+                burst: 1,
+            },
+            cors_origins: Vec::new(),
+        };
+        let slow = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        );
+        let response = stack(slow, &settings)
+            .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        assert!(response.headers().contains_key(header::RETRY_AFTER));
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["status"], 503);
+        assert_eq!(problem["title"], "Service Unavailable");
+        assert_eq!(problem["type"], "https://sluice.dev/problems/timeout");
+    }
+}
