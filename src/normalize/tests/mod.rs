@@ -3,6 +3,7 @@
 //! the simulator's schema (src/sim/schema.rs).
 
 mod check;
+mod nested;
 mod erp_fr;
 mod parse;
 mod pipeline;
