@@ -425,6 +425,22 @@ pub fn mappings_from_env(env: &Env) -> Result<(std::sync::Arc<MappingSet>, Catal
     Ok((std::sync::Arc::new(mappings), catalog))
 }
 
+/// What `sluice pull` needs: the mappings and the declared pulls with their credentials, not
+/// Salesforce's settings nor the callers' keys.
+pub fn pulls_from_env(env: &Env) -> Result<(std::sync::Arc<MappingSet>, PullConfig), ConfigError> {
+    let (mappings, _) = mappings_from_env(env)?;
+    let (_, sources) = sources::load(env, &mappings_dir(env), &mappings)?;
+    Ok((
+        mappings,
+        PullConfig {
+            enabled: true,
+            lease: Duration::from_secs(env.parse_or("PULL_LEASE_SECS", 60)?),
+            tick: Duration::from_secs(1),
+            sources,
+        },
+    ))
+}
+
 fn mappings_dir(env: &Env) -> std::path::PathBuf {
     env.raw("SLUICE_MAPPINGS_DIR").unwrap_or("mappings").into()
 }
