@@ -72,9 +72,10 @@ pub async fn run(
         cfg.pulls.clone(),
         owner,
     );
-    let pulls = cfg.pulls.enabled.then(|| {
-        tokio::spawn(crate::sources::pulls::run(puller.clone(), shutdown.clone()))
-    });
+    let pulls = cfg
+        .pulls
+        .enabled
+        .then(|| tokio::spawn(crate::sources::pulls::run(puller.clone(), shutdown.clone())));
 
     tracing::info!(address = %listener.local_addr()?, "listening");
     let server =
@@ -103,7 +104,10 @@ pub async fn run(
         let released = crate::sources::pulls::store::release_all(&pool, puller.owner())
             .await
             .unwrap_or(0);
-        tracing::warn!(released, "pull cut short at the deadline; its lease was given back");
+        tracing::warn!(
+            released,
+            "pull cut short at the deadline; its lease was given back"
+        );
     }
     match tokio::time::timeout_at(deadline, server).await {
         Ok(joined) => joined.context("HTTP server task")?.context("HTTP server")?,

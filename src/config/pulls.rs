@@ -41,7 +41,10 @@ pub enum Pagination {
 pub enum PullAuth {
     None,
     Bearer(SecretString),
-    Basic { user: String, password: SecretString },
+    Basic {
+        user: String,
+        password: SecretString,
+    },
 }
 
 /// The incremental watermark: the largest `field` seen is sent as `param` by the next run.

@@ -45,7 +45,9 @@ pub(super) fn optional_str<'a>(table: &'a Table, key: &str) -> Result<Option<&'a
     match table.get(key) {
         None => Ok(None),
         Some(Toml::String(s)) if !s.trim().is_empty() => Ok(Some(s)),
-        Some(_) => Err(Problem::Invalid(format!("\"{key}\" must be non-empty text"))),
+        Some(_) => Err(Problem::Invalid(format!(
+            "\"{key}\" must be non-empty text"
+        ))),
     }
 }
 
@@ -81,9 +83,9 @@ fn declarations(dir: &Path) -> Result<Vec<Declared>, String> {
     paths.sort();
     let mut out = Vec::new();
     for path in paths {
-        let file = path.file_name().map_or_else(String::new, |n| {
-            n.to_string_lossy().into_owned()
-        });
+        let file = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{file}: {e}"))?;
         let mut root: Table = toml::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
         let source = match root.get("source") {
@@ -111,8 +113,7 @@ pub fn load(
         Some(text) => webhooks::secrets_json(text).map_err(|r| invalid(WEBHOOKS_VAR, r))?,
         None => Default::default(),
     };
-    let declared =
-        declarations(dir).map_err(|r| invalid("SLUICE_MAPPINGS_DIR", r))?;
+    let declared = declarations(dir).map_err(|r| invalid("SLUICE_MAPPINGS_DIR", r))?;
     let lookup = |name: &str| env.raw(name).map(str::to_owned);
     let mut hooks: Vec<WebhookSource> = Vec::new();
     let mut pulls = Vec::new();
@@ -161,7 +162,8 @@ pub fn load(
             if let Some(m) = mappings
                 .of_source(&d.source)
                 .into_iter()
-                .find(|m| !m.event_types().is_empty()) {
+                .find(|m| !m.event_types().is_empty())
+            {
                 return Err(at(
                     "pull",
                     Problem::Invalid(format!(

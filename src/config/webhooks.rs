@@ -285,9 +285,7 @@ fn template(text: &str) -> Result<Vec<Part>, Problem> {
         rest = &rest[open + close + 1..];
     }
     if parts.iter().filter(|p| **p == Part::Body).count() != 1 {
-        return Err(Problem::Invalid(
-            "\"signed\" must hold {body} once".into(),
-        ));
+        return Err(Problem::Invalid("\"signed\" must hold {body} once".into()));
     }
     Ok(parts)
 }

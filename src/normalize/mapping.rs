@@ -231,11 +231,13 @@ impl Mapping {
             return true;
         }
         let Some(t) = event_type else { return false };
-        self.on.iter().any(|pattern| match pattern.strip_suffix('*') {
-            Some("") => true,
-            Some(prefix) => t.starts_with(prefix),
-            None => pattern == t,
-        })
+        self.on
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some("") => true,
+                Some(prefix) => t.starts_with(prefix),
+                None => pattern == t,
+            })
     }
 
     /// The records of this object in one nested payload (a webhook event, a pulled item): the

@@ -57,7 +57,10 @@ fn split(path: &str) -> Result<(Step<'_>, &str), PathError> {
         return Err(PathError::EmptyKey(path.to_owned()));
     }
     let rest = &path[end..];
-    Ok((Step::Key(&path[..end]), rest.strip_prefix('.').unwrap_or(rest)))
+    Ok((
+        Step::Key(&path[..end]),
+        rest.strip_prefix('.').unwrap_or(rest),
+    ))
 }
 
 /// Checks a path's syntax at load; `several` allows `[*]` (an object's `records`).
@@ -161,7 +164,10 @@ mod tests {
     fn paths_read_objects_and_arrays_with_exact_keys_first() {
         let v = json!({"data": {"object": {"customer": {"email": "a@b.fr"}, "lines": [{"p": 1}, {"p": 2}]}},
                        "a.b": "exact", "a": {"b": "nested"}});
-        assert_eq!(get(&v, "data.object.customer.email"), Some(&json!("a@b.fr")));
+        assert_eq!(
+            get(&v, "data.object.customer.email"),
+            Some(&json!("a@b.fr"))
+        );
         assert_eq!(get(&v, "data.object.lines[1].p"), Some(&json!(2)));
         assert_eq!(get(&v, "data.object.lines[2].p"), None);
         assert_eq!(get(&v, "a.b"), Some(&json!("exact")));
@@ -170,7 +176,8 @@ mod tests {
 
     #[test]
     fn select_fans_out_over_arrays_and_skips_what_is_missing() {
-        let v = json!({"orders": [{"lines": [{"n": 1}, {"n": 2}]}, {"lines": [{"n": 3}]}, {"x": 0}]});
+        let v =
+            json!({"orders": [{"lines": [{"n": 1}, {"n": 2}]}, {"lines": [{"n": 3}]}, {"x": 0}]});
         let mut out = Vec::new();
         select(&v, "orders[*].lines[*]", &mut out);
         assert_eq!(out, [&json!({"n": 1}), &json!({"n": 2}), &json!({"n": 3})]);
@@ -200,7 +207,10 @@ mod tests {
             check("lines[*].sku", false),
             Err(PathError::Several(_))
         ));
-        assert!(matches!(check("lines[1", true), Err(PathError::Unclosed(_))));
+        assert!(matches!(
+            check("lines[1", true),
+            Err(PathError::Unclosed(_))
+        ));
         assert!(matches!(
             check("lines[x]", true),
             Err(PathError::BadIndex { .. })

@@ -59,7 +59,14 @@ pub async fn run(env: &Env, source: Option<&str>) -> anyhow::Result<(String, boo
 fn render(r: &RunReport) -> String {
     let mut out = format!(
         "{}: run {} {:?}: {} page(s), {} record(s) read, {} staged, {} unchanged, {} rejected, {} page retry(ies)\n",
-        r.source, r.run_id, r.status, r.pages, r.records_read, r.staged, r.unchanged, r.rejected,
+        r.source,
+        r.run_id,
+        r.status,
+        r.pages,
+        r.records_read,
+        r.staged,
+        r.unchanged,
+        r.rejected,
         r.page_retries
     );
     if let Some(w) = &r.watermark {
@@ -78,17 +85,27 @@ async fn list(pool: &PgPool) -> Result<String, sqlx::Error> {
     }
     let mut out = format!(
         "{:<20} {:<12} {:<20} {:>6} {:>8} {:>8} {:<20} {}\n",
-        "SOURCE", "LAST RUN", "STARTED (UTC)", "PAGES", "READ", "REJECTED", "NEXT RUN (UTC)", "ERROR"
+        "SOURCE",
+        "LAST RUN",
+        "STARTED (UTC)",
+        "PAGES",
+        "READ",
+        "REJECTED",
+        "NEXT RUN (UTC)",
+        "ERROR"
     );
     for p in pulls {
         let _ = writeln!(
             out,
             "{:<20} {:<12} {:<20} {:>6} {:>8} {:>8} {:<20} {}",
             p.source,
-            p.running_on
-                .as_ref()
-                .map_or_else(|| p.last_status.map_or("never".into(), |s| format!("{s:?}").to_lowercase()), |o| format!("running on {o}")),
-            p.last_started_at.map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+            p.running_on.as_ref().map_or_else(
+                || p.last_status
+                    .map_or("never".into(), |s| format!("{s:?}").to_lowercase()),
+                |o| format!("running on {o}")
+            ),
+            p.last_started_at
+                .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
             p.last_pages.unwrap_or(0),
             p.last_records_read.unwrap_or(0),
             p.last_rejected.unwrap_or(0),

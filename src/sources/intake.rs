@@ -61,25 +61,40 @@ pub async fn stage_payloads(
     }
     let mut intake = Intake::default();
     for mapping in taking {
-        let records: Vec<Value> = payloads.iter().flat_map(|p| mapping.records_of(p)).collect();
+        let records: Vec<Value> = payloads
+            .iter()
+            .flat_map(|p| mapping.records_of(p))
+            .collect();
         if records.is_empty() {
             continue;
         }
         // The catalog refused any mapped object that is not an API name at start-up.
         let Ok(object) = ObjectName::parse(mapping.object()) else {
-            tracing::error!(object = mapping.object(), "a mapped object is not an API name");
+            tracing::error!(
+                object = mapping.object(),
+                "a mapped object is not an API name"
+            );
             continue;
         };
         let describe = describes.get(mapping.object());
         let made = records.len();
-        let answer =
-            stage_records(conn, &object, mapping, describe.as_deref(), records).await?;
-        super::metrics::records(source, mapping.object(), answer.staged, answer.unchanged, answer.rejected);
-        let errors = answer.results.into_iter().flat_map(|r| r.errors).map(|mut e| {
-            // The sender's field alone is ambiguous across objects: say which one.
-            e.field = format!("{}: {}", mapping.object(), e.field);
-            e
-        });
+        let answer = stage_records(conn, &object, mapping, describe.as_deref(), records).await?;
+        super::metrics::records(
+            source,
+            mapping.object(),
+            answer.staged,
+            answer.unchanged,
+            answer.rejected,
+        );
+        let errors = answer
+            .results
+            .into_iter()
+            .flat_map(|r| r.errors)
+            .map(|mut e| {
+                // The sender's field alone is ambiguous across objects: say which one.
+                e.field = format!("{}: {}", mapping.object(), e.field);
+                e
+            });
         intake.add(Intake {
             records: made,
             staged: answer.staged,

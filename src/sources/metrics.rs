@@ -16,10 +16,7 @@ pub fn describe() {
         "sluice_pull_runs_total",
         "Pull runs by source and outcome: succeeded, failed, interrupted."
     );
-    describe_counter!(
-        "sluice_pull_pages_total",
-        "Pages read by pulls, by source."
-    );
+    describe_counter!("sluice_pull_pages_total", "Pages read by pulls, by source.");
     describe_counter!(
         "sluice_pull_page_retries_total",
         "Page requests of pulls retried after a failure, by source."
@@ -32,7 +29,11 @@ pub fn webhook_event(source: &str, outcome: &'static str) {
 }
 
 pub fn records(source: &str, object: &str, staged: usize, unchanged: usize, rejected: usize) {
-    for (outcome, n) in [("staged", staged), ("unchanged", unchanged), ("rejected", rejected)] {
+    for (outcome, n) in [
+        ("staged", staged),
+        ("unchanged", unchanged),
+        ("rejected", rejected),
+    ] {
         if n > 0 {
             metrics::counter!("sluice_source_records_total", "source" => source.to_owned(),
                 "object" => object.to_owned(), "outcome" => outcome)
@@ -51,6 +52,5 @@ pub fn pull_page(source: &str) {
 }
 
 pub fn pull_retry(source: &str) {
-    metrics::counter!("sluice_pull_page_retries_total", "source" => source.to_owned())
-        .increment(1);
+    metrics::counter!("sluice_pull_page_retries_total", "source" => source.to_owned()).increment(1);
 }

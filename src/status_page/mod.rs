@@ -225,7 +225,10 @@ async fn run_pull(
         Ok(found) => {
             tracing::info!(subject = %session.caller.subject, source = %form.source, found, "status page: pull asked for");
             let notice = match found {
-                true => format!("A run of {} was asked for; it starts within seconds.", form.source),
+                true => format!(
+                    "A run of {} was asked for; it starts within seconds.",
+                    form.source
+                ),
                 false => format!("There is no pull named {}.", form.source),
             };
             Redirect::to(&view::back_to(None, None, &notice)).into_response()

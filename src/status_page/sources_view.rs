@@ -47,8 +47,9 @@ fn pulls(b: &mut String, d: &Dashboard) {
              <td class=\"actions\"><form method=\"post\" action=\"/admin/pulls/run\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"source\" value=\"{src}\">\
              <button class=\"primary\">Run now</button></form></td></tr>",
-            p.last_started_at
-                .map_or("—".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+            p.last_started_at.map_or("—".to_owned(), |t| t
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()),
             count(p.last_pages),
             count(p.last_records_read),
             count(p.last_staged),
@@ -72,7 +73,11 @@ fn webhooks(b: &mut String, d: &Dashboard) {
          <th class=\"num\">Records rejected</th><th>Last event (UTC)</th></tr>",
     );
     for w in &d.webhooks {
-        let class = if w.records_rejected > 0 { "num bad" } else { "num" };
+        let class = if w.records_rejected > 0 {
+            "num bad"
+        } else {
+            "num"
+        };
         let _ = write!(
             b,
             "<tr><td><strong>{}</strong></td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
@@ -81,8 +86,9 @@ fn webhooks(b: &mut String, d: &Dashboard) {
             number(w.processed),
             number(w.ignored),
             number(w.records_rejected),
-            w.last_received_at
-                .map_or("—".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+            w.last_received_at.map_or("—".to_owned(), |t| t
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()),
         );
     }
     b.push_str("</table></section>");

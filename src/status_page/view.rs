@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use super::html::{esc, page, query_value};
 use crate::observe::format::{duration, number};
 use crate::push::jobs::BulkJob;
+use crate::salesforce::gate::{Usage, UsageSample};
 use crate::sources::pulls::PullStatus;
 use crate::sources::webhooks::events::SourceEvents;
-use crate::salesforce::gate::{Usage, UsageSample};
 use crate::staging::{FailedRecord, FailureGroup, ObjectCounts};
 
 pub struct Dashboard {

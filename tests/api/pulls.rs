@@ -46,7 +46,11 @@ fn puller(pool: &PgPool, cfg: &Config, owner: &str) -> Puller {
 }
 
 async fn run_now(p: &Puller) -> RunReport {
-    match p.run("orders-api", true, &CancellationToken::new()).await.expect("runs") {
+    match p
+        .run("orders-api", true, &CancellationToken::new())
+        .await
+        .expect("runs")
+    {
         RunOutcome::Ran(report) => report,
         other => panic!("expected a run, got {other:?}"),
     }
@@ -79,7 +83,11 @@ async fn a_paged_api_is_pulled_through_the_mapping_and_the_next_run_sends_its_wa
     assert_eq!(amount(&pool, "F-3").await, serde_json::json!(1234.5));
     assert_eq!(
         api.requests(),
-        ["page=1&per_page=2", "page=2&per_page=2", "page=3&per_page=2"],
+        [
+            "page=1&per_page=2",
+            "page=2&per_page=2",
+            "page=3&per_page=2"
+        ],
         "the first run sends no watermark"
     );
 
@@ -89,7 +97,10 @@ async fn a_paged_api_is_pulled_through_the_mapping_and_the_next_run_sends_its_wa
     let second = run_now(&p).await;
     assert_eq!(second.status, RunStatus::Succeeded);
     let asked = &api.requests()[3];
-    assert!(asked.contains("updated_since=2026-12-04T08:00:00Z"), "{asked}");
+    assert!(
+        asked.contains("updated_since=2026-12-04T08:00:00Z"),
+        "{asked}"
+    );
     assert_eq!(second.records_read, 3, "F-5 at the boundary, F-3 and F-6");
     assert_eq!(second.watermark.as_deref(), Some("2026-12-05T10:00:00Z"));
     assert_eq!(amount(&pool, "F-3").await, serde_json::json!(99));
@@ -99,7 +110,11 @@ async fn a_paged_api_is_pulled_through_the_mapping_and_the_next_run_sends_its_wa
             .fetch_one(&pool)
             .await
             .unwrap();
-    assert_eq!(stored.as_deref(), Some("2026-12-05T10:00:00Z"), "kept in Postgres");
+    assert_eq!(
+        stored.as_deref(),
+        Some("2026-12-05T10:00:00Z"),
+        "kept in Postgres"
+    );
 }
 
 #[sqlx::test]
@@ -113,7 +128,10 @@ async fn a_page_that_fails_is_retried_with_backoff_and_the_run_completes(pool: P
     let report = run_now(&p).await;
     assert_eq!(report.status, RunStatus::Succeeded, "{report:?}");
     assert_eq!((report.page_retries, report.records_read), (2, 5));
-    assert!(started.elapsed() >= Duration::from_millis(500), "it waited between tries");
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "it waited between tries"
+    );
     assert_eq!(count_rows(&pool, "object = 'Invoice__c'").await, 5);
 }
 
@@ -126,22 +144,40 @@ async fn a_page_that_keeps_failing_fails_the_run_and_the_next_run_resumes_from_i
     p.register().await.unwrap();
     let failed = run_now(&p).await;
     assert_eq!(failed.status, RunStatus::Failed);
-    assert_eq!((failed.pages, failed.page_retries), (1, 3), "four tries of page 2");
-    assert!(failed.error.as_deref().unwrap().contains("500"), "{failed:?}");
-    assert_eq!(count_rows(&pool, "object = 'Invoice__c'").await, 2, "page 1 is kept");
+    assert_eq!(
+        (failed.pages, failed.page_retries),
+        (1, 3),
+        "four tries of page 2"
+    );
+    assert!(
+        failed.error.as_deref().unwrap().contains("500"),
+        "{failed:?}"
+    );
+    assert_eq!(
+        count_rows(&pool, "object = 'Invoice__c'").await,
+        2,
+        "page 1 is kept"
+    );
     let next_run_in: f64 = sqlx::query_scalar(
         "SELECT extract(epoch FROM next_run_at - now())::float8 FROM source_pulls",
     )
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert!((20.0..=31.0).contains(&next_run_in), "retried in 30 s, not the hour: {next_run_in}");
+    assert!(
+        (20.0..=31.0).contains(&next_run_in),
+        "retried in 30 s, not the hour: {next_run_in}"
+    );
 
     api.fail_page(2, 0);
     let before = api.requests().len();
     let resumed = run_now(&p).await;
     assert_eq!(resumed.status, RunStatus::Succeeded, "{resumed:?}");
-    assert_eq!(api.requests()[before], "page=2&per_page=2", "resumed at page 2");
+    assert_eq!(
+        api.requests()[before],
+        "page=2&per_page=2",
+        "resumed at page 2"
+    );
     assert_eq!(resumed.records_read, 3);
     assert_eq!(count_rows(&pool, "object = 'Invoice__c'").await, 5);
 }
@@ -172,14 +208,24 @@ async fn a_dyno_killed_mid_pull_is_taken_over_after_its_lease_and_resumed(pool: 
     // The dyno dies while page 2 hangs: nothing it does runs any more, its lease stays.
     dying.abort();
     let _ = dying.await;
-    let busy = b.run("orders-api", false, &CancellationToken::new()).await.unwrap();
-    assert!(matches!(busy, RunOutcome::Busy { ref owner, .. } if owner == "web.1"), "{busy:?}");
+    let busy = b
+        .run("orders-api", false, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(
+        matches!(busy, RunOutcome::Busy { ref owner, .. } if owner == "web.1"),
+        "{busy:?}"
+    );
 
     api.hang_page(None);
     let before = api.requests().len();
     let mut taken = None;
     for _ in 0..40 {
-        if let RunOutcome::Ran(report) = b.run("orders-api", false, &CancellationToken::new()).await.unwrap() {
+        if let RunOutcome::Ran(report) = b
+            .run("orders-api", false, &CancellationToken::new())
+            .await
+            .unwrap()
+        {
             taken = Some(report);
             break;
         }
@@ -187,7 +233,11 @@ async fn a_dyno_killed_mid_pull_is_taken_over_after_its_lease_and_resumed(pool: 
     }
     let report = taken.expect("taken over within 4 s of a 2 s lease");
     assert_eq!(report.status, RunStatus::Succeeded, "{report:?}");
-    assert_eq!(api.requests()[before], "page=2&per_page=2", "resumed where web.1 stopped");
+    assert_eq!(
+        api.requests()[before],
+        "page=2&per_page=2",
+        "resumed where web.1 stopped"
+    );
     assert_eq!(count_rows(&pool, "object = 'Invoice__c'").await, 5);
     let statuses: Vec<(String, String)> =
         sqlx::query_as("SELECT owner, status FROM source_pull_runs ORDER BY id")
@@ -196,7 +246,10 @@ async fn a_dyno_killed_mid_pull_is_taken_over_after_its_lease_and_resumed(pool: 
             .unwrap();
     assert_eq!(
         statuses,
-        [("web.1".into(), "interrupted".into()), ("web.2".into(), "succeeded".into())]
+        [
+            ("web.1".into(), "interrupted".into()),
+            ("web.2".into(), "succeeded".into())
+        ]
     );
 }
 
@@ -215,7 +268,11 @@ async fn a_run_asked_for_is_run_by_the_scheduler_and_shutdown_stops_it(pool: PgP
     })
     .await;
     api.put(invoice("F-7", "C-1", "1", "2026-12-09T00:00:00Z"));
-    assert!(sluice::sources::pulls::store::request_run(&pool, "orders-api").await.unwrap());
+    assert!(
+        sluice::sources::pulls::store::request_run(&pool, "orders-api")
+            .await
+            .unwrap()
+    );
     let watched = pool.clone();
     eventually(Duration::from_secs(10), || {
         let pool = watched.clone();

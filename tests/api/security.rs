@@ -69,9 +69,16 @@ async fn every_route_but_health_and_the_document_answers_401_without_a_token(poo
         }
         if is_webhook(&operation) {
             signed += 1;
-            assert_eq!(response.status(), 401, "{method} {path} without a valid signature");
+            assert_eq!(
+                response.status(),
+                401,
+                "{method} {path} without a valid signature"
+            );
             let problem: Value = response.json().await.unwrap();
-            assert_eq!(problem["type"], "https://sluice.dev/problems/invalid-signature");
+            assert_eq!(
+                problem["type"],
+                "https://sluice.dev/problems/invalid-signature"
+            );
             continue;
         }
         protected += 1;
@@ -117,9 +124,18 @@ fn the_document_declares_bearer_auth_and_each_protected_operation_its_refusals()
                        {"shopify_signature": []}, {"hmac_signature": []}]),
                 "{method} {path}"
             );
-            for name in ["stripe_signature", "github_signature", "shopify_signature", "hmac_signature"] {
+            for name in [
+                "stripe_signature",
+                "github_signature",
+                "shopify_signature",
+                "hmac_signature",
+            ] {
                 let scheme = serde_json::to_value(&schemes[name]).unwrap();
-                assert_eq!((scheme["type"].as_str(), scheme["in"].as_str()), (Some("apiKey"), Some("header")), "{name}");
+                assert_eq!(
+                    (scheme["type"].as_str(), scheme["in"].as_str()),
+                    (Some("apiKey"), Some("header")),
+                    "{name}"
+                );
             }
             assert!(operation.responses.responses.contains_key("401"));
             assert!(!operation.responses.responses.contains_key("429"));

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 /// A folder of mapping files for one test (under the system's temporary folder).
 pub fn mappings_dir(files: &[(&str, String)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sluice-sources-{}", uuid::Uuid::new_v4().simple()));
+    let dir =
+        std::env::temp_dir().join(format!("sluice-sources-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     for (name, text) in files {
         std::fs::write(dir.join(name), text).unwrap();

@@ -119,7 +119,12 @@ fn invoice_event(id: &str, kind: &str) -> Vec<u8> {
     .unwrap()
 }
 
-async fn send(hub: &TestHub, source: &str, headers: &[(&str, String)], body: &[u8]) -> reqwest::Response {
+async fn send(
+    hub: &TestHub,
+    source: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> reqwest::Response {
     let mut request = hub
         .http
         .post(format!("{}/v1/webhooks/{source}", hub.url))
@@ -137,7 +142,10 @@ async fn send_stripe(hub: &TestHub, secret: &str, body: &[u8]) -> reqwest::Respo
 }
 
 async fn events(pool: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM webhook_events").fetch_one(pool).await.unwrap()
+    sqlx::query_scalar("SELECT count(*) FROM webhook_events")
+        .fetch_one(pool)
+        .await
+        .unwrap()
 }
 
 #[sqlx::test]
@@ -148,7 +156,10 @@ async fn a_stripe_event_makes_an_account_and_its_invoice_and_a_replay_is_stored_
     assert_eq!(response.status(), 200);
     let answer: Value = response.json().await.unwrap();
     assert_eq!(answer["status"], "processed", "{answer}");
-    assert_eq!((answer["staged"].as_u64(), answer["rejected"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(
+        (answer["staged"].as_u64(), answer["rejected"].as_u64()),
+        (Some(2), Some(0))
+    );
     assert_eq!(answer["event_type"], "invoice.paid");
     let invoice: Value = sqlx::query_scalar(
         "SELECT fields FROM staging_records WHERE object = 'Invoice__c' AND external_id = 'F-2026-001'",
@@ -161,24 +172,51 @@ async fn a_stripe_event_makes_an_account_and_its_invoice_and_a_replay_is_stored_
         json!({"Invoice_Number__c": "F-2026-001", "Name": "F-2026-001", "Amount__c": 123.5,
                "Currency__c": "EUR", "Status__c": "Paid", "Account__r": {"External_Id__c": "cus_9"}})
     );
-    assert_eq!(count_rows(&pool, "object = 'Account' AND fields->>'Name' = 'Dupont SA'").await, 1);
+    assert_eq!(
+        count_rows(
+            &pool,
+            "object = 'Account' AND fields->>'Name' = 'Dupont SA'"
+        )
+        .await,
+        1
+    );
 
     // The same delivery again, and the same event re-signed later: answered 200, stored once.
     let signature = stripe_signature(STRIPE_NEW, now(), &body);
     for _ in 0..2 {
-        let again = send(&hub, "stripe", &[("stripe-signature", signature.clone())], &body).await;
+        let again = send(
+            &hub,
+            "stripe",
+            &[("stripe-signature", signature.clone())],
+            &body,
+        )
+        .await;
         assert_eq!(again.status(), 200);
         assert_eq!(again.json::<Value>().await.unwrap()["status"], "duplicate");
     }
     let resigned = send_stripe(&hub, STRIPE_OLD, &body).await;
-    assert_eq!(resigned.json::<Value>().await.unwrap()["status"], "duplicate");
+    assert_eq!(
+        resigned.json::<Value>().await.unwrap()["status"],
+        "duplicate"
+    );
     assert_eq!(events(&pool).await, 1);
-    let kept: Vec<u8> = sqlx::query_scalar("SELECT body FROM webhook_events").fetch_one(&pool).await.unwrap();
+    let kept: Vec<u8> = sqlx::query_scalar("SELECT body FROM webhook_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(kept, body, "the raw body, as signed");
 
     // The previous secret still verifies during a rotation.
-    let rotated = send_stripe(&hub, STRIPE_OLD, &invoice_event("evt_2", "invoice.finalized")).await;
-    assert_eq!(rotated.json::<Value>().await.unwrap()["status"], "processed");
+    let rotated = send_stripe(
+        &hub,
+        STRIPE_OLD,
+        &invoice_event("evt_2", "invoice.finalized"),
+    )
+    .await;
+    assert_eq!(
+        rotated.json::<Value>().await.unwrap()["status"],
+        "processed"
+    );
 }
 
 #[sqlx::test]
@@ -189,29 +227,101 @@ async fn bad_missing_stale_or_foreign_signatures_are_401_alike_and_store_nothing
     let good = stripe_signature(STRIPE_NEW, now(), &body);
     let cases: Vec<(&str, &str, Vec<(&str, String)>, &[u8])> = vec![
         ("no signature", "stripe", vec![], &body),
-        ("unknown secret", "stripe", vec![("stripe-signature", stripe_signature("whsec_not_ours_0123456789abcdef", now(), &body))], &body),
-        ("tampered body", "stripe", vec![("stripe-signature", good.clone())], &tampered),
-        ("five minutes old", "stripe", vec![("stripe-signature", stripe_signature(STRIPE_NEW, now() - 400, &body))], &body),
-        ("from the future", "stripe", vec![("stripe-signature", stripe_signature(STRIPE_NEW, now() + 400, &body))], &body),
-        ("malformed", "stripe", vec![("stripe-signature", "v1=zz".into())], &body),
-        ("unknown source", "nobody", vec![("stripe-signature", good.clone())], &body),
-        ("another source's scheme", "shop", vec![("stripe-signature", good.clone())], &body),
-        ("stale generic timestamp", "crm", vec![
-            ("x-crm-timestamp", (now() - 1000).to_string()),
-            ("x-crm-delivery", "d-1".into()),
-            ("x-crm-signature", format!("sha256={}", hmac_hex(CRM_SECRET, &[(now() - 1000).to_string().as_bytes(), b".", &body].concat()))),
-        ], &body),
+        (
+            "unknown secret",
+            "stripe",
+            vec![(
+                "stripe-signature",
+                stripe_signature("whsec_not_ours_0123456789abcdef", now(), &body),
+            )],
+            &body,
+        ),
+        (
+            "tampered body",
+            "stripe",
+            vec![("stripe-signature", good.clone())],
+            &tampered,
+        ),
+        (
+            "five minutes old",
+            "stripe",
+            vec![(
+                "stripe-signature",
+                stripe_signature(STRIPE_NEW, now() - 400, &body),
+            )],
+            &body,
+        ),
+        (
+            "from the future",
+            "stripe",
+            vec![(
+                "stripe-signature",
+                stripe_signature(STRIPE_NEW, now() + 400, &body),
+            )],
+            &body,
+        ),
+        (
+            "malformed",
+            "stripe",
+            vec![("stripe-signature", "v1=zz".into())],
+            &body,
+        ),
+        (
+            "unknown source",
+            "nobody",
+            vec![("stripe-signature", good.clone())],
+            &body,
+        ),
+        (
+            "another source's scheme",
+            "shop",
+            vec![("stripe-signature", good.clone())],
+            &body,
+        ),
+        (
+            "stale generic timestamp",
+            "crm",
+            vec![
+                ("x-crm-timestamp", (now() - 1000).to_string()),
+                ("x-crm-delivery", "d-1".into()),
+                (
+                    "x-crm-signature",
+                    format!(
+                        "sha256={}",
+                        hmac_hex(
+                            CRM_SECRET,
+                            &[(now() - 1000).to_string().as_bytes(), b".", &body].concat()
+                        )
+                    ),
+                ),
+            ],
+            &body,
+        ),
     ];
     let mut answers = Vec::new();
     for (case, source, headers, body) in cases {
         let response = send(&hub, source, &headers, body).await;
         assert_eq!(response.status(), 401, "{case}");
-        assert_eq!(response.headers()["content-type"], "application/problem+json", "{case}");
-        assert!(response.headers().contains_key("www-authenticate"), "{case}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{case}"
+        );
+        assert!(
+            response.headers().contains_key("www-authenticate"),
+            "{case}"
+        );
         answers.push(response.text().await.unwrap());
     }
-    assert!(answers.windows(2).all(|w| w[0] == w[1]), "every refusal says the same: {answers:?}");
-    assert!(answers[0].contains("signature could not be verified"), "{}", answers[0]);
+    assert!(
+        answers.windows(2).all(|w| w[0] == w[1]),
+        "every refusal says the same: {answers:?}"
+    );
+    assert!(
+        answers[0].contains("signature could not be verified"),
+        "{}",
+        answers[0]
+    );
     assert_eq!(events(&pool).await, 0);
     assert_eq!(count_rows(&pool, "true").await, 0, "nothing staged");
 }
@@ -225,7 +335,10 @@ async fn an_event_type_no_object_takes_is_answered_200_and_ignored(pool: PgPool)
     assert_eq!(response.json::<Value>().await.unwrap()["status"], "ignored");
     assert_eq!(count_rows(&pool, "true").await, 0);
     let (status, kept): (String, Option<Vec<u8>>) =
-        sqlx::query_as("SELECT status, body FROM webhook_events").fetch_one(&pool).await.unwrap();
+        sqlx::query_as("SELECT status, body FROM webhook_events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!((status.as_str(), kept), ("ignored", None));
 }
 
@@ -246,20 +359,49 @@ async fn a_generic_hmac_event_makes_one_contact_per_element_linked_to_its_compan
     let headers = vec![
         ("x-crm-timestamp", t.clone()),
         ("x-crm-delivery", "delivery-1".into()),
-        ("x-crm-signature", format!("sha256={}", hmac_hex(CRM_SECRET, &signed))),
+        (
+            "x-crm-signature",
+            format!("sha256={}", hmac_hex(CRM_SECRET, &signed)),
+        ),
     ];
     let response = send(&hub, "crm", &headers, &body).await;
-    assert_eq!(response.status(), 200, "a refused record does not fail the event");
+    assert_eq!(
+        response.status(),
+        200,
+        "a refused record does not fail the event"
+    );
     let answer: Value = response.json().await.unwrap();
-    assert_eq!((answer["records"].as_u64(), answer["staged"].as_u64(), answer["rejected"].as_u64()), (Some(4), Some(3), Some(1)), "{answer}");
+    assert_eq!(
+        (
+            answer["records"].as_u64(),
+            answer["staged"].as_u64(),
+            answer["rejected"].as_u64()
+        ),
+        (Some(4), Some(3), Some(1)),
+        "{answer}"
+    );
     assert_eq!(answer["errors"][0]["field"], "Contact: email", "{answer}");
     assert_eq!(answer["errors"][0]["external_id"], "P-2");
-    let linked = count_rows(&pool, "object = 'Contact' AND fields->'Account'->>'External_Id__c' = 'ACME'").await;
-    assert_eq!(linked, 2, "each contact names its company, read from the event");
-    let email: String = sqlx::query_scalar("SELECT fields->>'Email' FROM staging_records WHERE external_id = 'P-1'")
-        .fetch_one(&pool).await.unwrap();
+    let linked = count_rows(
+        &pool,
+        "object = 'Contact' AND fields->'Account'->>'External_Id__c' = 'ACME'",
+    )
+    .await;
+    assert_eq!(
+        linked, 2,
+        "each contact names its company, read from the event"
+    );
+    let email: String = sqlx::query_scalar(
+        "SELECT fields->>'Email' FROM staging_records WHERE external_id = 'P-1'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(email, "marie.durand@example.com");
-    let problems: Value = sqlx::query_scalar("SELECT problems FROM webhook_events").fetch_one(&pool).await.unwrap();
+    let problems: Value = sqlx::query_scalar("SELECT problems FROM webhook_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(problems[0]["external_id"], "P-2", "kept for operators");
 }
 
@@ -282,7 +424,10 @@ async fn a_shopify_delivery_verifies_and_dedupes_on_its_event_id(pool: PgPool) {
     assert_eq!(first.json::<Value>().await.unwrap()["status"], "processed");
     let retry = send(&hub, "shop", &headers("w-2"), body).await;
     assert_eq!(retry.json::<Value>().await.unwrap()["status"], "duplicate");
-    assert_eq!(count_rows(&pool, "object = 'Contact' AND external_id = '7001'").await, 1);
+    assert_eq!(
+        count_rows(&pool, "object = 'Contact' AND external_id = '7001'").await,
+        1
+    );
 }
 
 #[sqlx::test]
@@ -292,10 +437,20 @@ async fn a_signed_body_that_is_not_a_json_event_is_refused_naming_why(pool: PgPo
     let response = send_stripe(&hub, STRIPE_NEW, not_json).await;
     assert_eq!(response.status(), 400);
     let problem: Value = response.json().await.unwrap();
-    assert_eq!((problem["errors"][0]["field"].as_str(), problem["errors"][0]["rule"].as_str()), (Some("body"), Some("json")));
+    assert_eq!(
+        (
+            problem["errors"][0]["field"].as_str(),
+            problem["errors"][0]["rule"].as_str()
+        ),
+        (Some("body"), Some("json"))
+    );
 
     let no_id = br#"{"type": "invoice.paid", "data": {"object": {}}}"#;
-    let problem: Value = send_stripe(&hub, STRIPE_NEW, no_id).await.json().await.unwrap();
+    let problem: Value = send_stripe(&hub, STRIPE_NEW, no_id)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(problem["errors"][0]["field"], "body.id", "{problem}");
 
     let body = invoice_event("evt_form", "invoice.paid");

@@ -3,8 +3,8 @@
 //! the simulator's schema (src/sim/schema.rs).
 
 mod check;
-mod nested;
 mod erp_fr;
+mod nested;
 mod parse;
 mod pipeline;
 mod real_exports;

@@ -58,9 +58,7 @@ fn normalized(set: &MappingSet, object: &str, payload: &Value) -> Vec<Value> {
         .records_of(payload)
         .iter()
         .map(|r| {
-            let Value::Object(r) = r else {
-                panic!("{r}")
-            };
+            let Value::Object(r) = r else { panic!("{r}") };
             Value::Object(mapping.apply(r).expect("valid"))
         })
         .collect()
@@ -72,8 +70,10 @@ fn one_event_makes_the_order_and_one_record_per_line_with_the_orders_fields() {
     let order = normalized(&set, "Order", &event("order.created"));
     assert_eq!(
         order,
-        [json!({"External_Id__c": "O-1", "Status": "Activated", "EffectiveDate": "2026-12-07",
-                "BillToContactEmail__c": "marie@example.com", "Account": {"External_Id__c": "C-9"}})]
+        [
+            json!({"External_Id__c": "O-1", "Status": "Activated", "EffectiveDate": "2026-12-07",
+                "BillToContactEmail__c": "marie@example.com", "Account": {"External_Id__c": "C-9"}})
+        ]
     );
     let lines = normalized(&set, "OrderItem", &event("order.created"));
     assert_eq!(
@@ -123,7 +123,12 @@ fn an_event_without_the_array_makes_no_line_and_a_missing_object_no_record() {
         .as_object_mut()
         .unwrap()
         .remove("lines");
-    assert!(set.get("shop", "OrderItem").unwrap().records_of(&bare).is_empty());
+    assert!(
+        set.get("shop", "OrderItem")
+            .unwrap()
+            .records_of(&bare)
+            .is_empty()
+    );
     assert!(
         set.get("shop", "Order")
             .unwrap()
@@ -168,10 +173,20 @@ fn bad_paths_and_event_types_are_refused_with_their_place() {
         let text = format!(
             "source = \"s\"\n[objects.Contact]\nexternal_id = \"E__c\"\n{bad}\n[objects.Contact.fields]\nE__c = {{ from = \"e\" }}\n"
         );
-        let err = MappingSet::from_toml_str("s.toml", &text).unwrap_err().to_string();
-        assert!(err.contains("object \"Contact\"") && err.contains(says), "{bad}: {err}");
+        let err = MappingSet::from_toml_str("s.toml", &text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("object \"Contact\"") && err.contains(says),
+            "{bad}: {err}"
+        );
     }
     let several = "source = \"s\"\n[objects.Contact]\nexternal_id = \"E__c\"\n[objects.Contact.fields]\nE__c = { from = \"lines[*].id\" }\n";
-    let err = MappingSet::from_toml_str("s.toml", several).unwrap_err().to_string();
-    assert!(err.contains("field \"E__c\"") && err.contains("records"), "{err}");
+    let err = MappingSet::from_toml_str("s.toml", several)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("field \"E__c\"") && err.contains("records"),
+        "{err}"
+    );
 }

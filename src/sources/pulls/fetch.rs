@@ -14,11 +14,19 @@ use crate::normalize::path;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Position {
     First,
-    Page { page: u64 },
-    Offset { offset: u64 },
-    Cursor { cursor: String },
+    Page {
+        page: u64,
+    },
+    Offset {
+        offset: u64,
+    },
+    Cursor {
+        cursor: String,
+    },
     /// A `Link: rel="next"` URL, already holding every parameter.
-    Url { url: String },
+    Url {
+        url: String,
+    },
 }
 
 /// A page's items and the position after it (`None`: the last page).
@@ -59,7 +67,14 @@ pub fn url(pull: &PullSource, position: &Position, watermark: Option<&str>) -> U
             }
         };
         match (&pull.pagination, position) {
-            (Pagination::Page { param, start, size: s }, p) => {
+            (
+                Pagination::Page {
+                    param,
+                    start,
+                    size: s,
+                },
+                p,
+            ) => {
                 let page = match p {
                     Position::Page { page } => *page,
                     _ => *start,
@@ -153,7 +168,10 @@ fn next(
     url: &Url,
 ) -> Result<Option<Position>, FetchError> {
     let short = |size: &Option<(String, u64)>| {
-        items.is_empty() || size.as_ref().is_some_and(|(_, n)| (items.len() as u64) < *n)
+        items.is_empty()
+            || size
+                .as_ref()
+                .is_some_and(|(_, n)| (items.len() as u64) < *n)
     };
     Ok(match &pull.pagination {
         Pagination::None => None,

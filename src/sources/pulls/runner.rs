@@ -105,7 +105,12 @@ impl Puller {
 
     /// Registers the declared pulls (a new one is due at once).
     pub async fn register(&self) -> Result<(), sqlx::Error> {
-        let sources: Vec<String> = self.config.sources.iter().map(|p| p.source.clone()).collect();
+        let sources: Vec<String> = self
+            .config
+            .sources
+            .iter()
+            .map(|p| p.source.clone())
+            .collect();
         store::register(&self.pool, &sources).await
     }
 
@@ -136,8 +141,13 @@ impl Puller {
                 .or_else(|| pull.watermark.as_ref().and_then(|w| w.initial.clone())),
             max_seen: claimed.watermark.clone(),
         });
-        tracing::info!(source, run_id = claimed.run_id, resumed = claimed.resume.is_some(),
-            watermark = resume.watermark_from.as_deref().unwrap_or(""), "pull started");
+        tracing::info!(
+            source,
+            run_id = claimed.run_id,
+            resumed = claimed.resume.is_some(),
+            watermark = resume.watermark_from.as_deref().unwrap_or(""),
+            "pull started"
+        );
         let mut report = RunReport {
             source: source.to_owned(),
             run_id: claimed.run_id,
@@ -179,9 +189,18 @@ impl Puller {
         .await?;
         report.status = status;
         metrics::pull_run(source, label);
-        tracing::info!(source, run_id = report.run_id, status = label, pages = report.pages,
-            records_read = report.records_read, staged = report.staged, rejected = report.rejected,
-            page_retries = report.page_retries, error = report.error.as_deref().unwrap_or(""), "pull finished");
+        tracing::info!(
+            source,
+            run_id = report.run_id,
+            status = label,
+            pages = report.pages,
+            records_read = report.records_read,
+            staged = report.staged,
+            rejected = report.rejected,
+            page_retries = report.page_retries,
+            error = report.error.as_deref().unwrap_or(""),
+            "pull finished"
+        );
         Ok(RunOutcome::Ran(report))
     }
 
@@ -197,7 +216,10 @@ impl Puller {
             if shutdown.is_cancelled() {
                 return Ok(End::Interrupted);
             }
-            let page = match self.page_with_retries(pull, &resume, report, shutdown).await? {
+            let page = match self
+                .page_with_retries(pull, &resume, report, shutdown)
+                .await?
+            {
                 Ok(page) => page,
                 Err(Stop::Interrupted) => return Ok(End::Interrupted),
                 Err(Stop::Failed(error)) => {
@@ -214,9 +236,16 @@ impl Puller {
             resume.max_seen = watermark::max(resume.max_seen.take(), seen);
             let Page { items, next } = page;
             let mut tx = self.pool.begin().await?;
-            let intake = stage_payloads(&mut tx, &self.mappings, &self.describes, &pull.source, None, &items)
-                .await?
-                .unwrap_or_default();
+            let intake = stage_payloads(
+                &mut tx,
+                &self.mappings,
+                &self.describes,
+                &pull.source,
+                None,
+                &items,
+            )
+            .await?
+            .unwrap_or_default();
             let counts = PageCounts {
                 read: items.len() as i32,
                 staged: intake.staged as i32,
@@ -227,11 +256,20 @@ impl Puller {
                 next: next.clone().unwrap_or(Position::First),
                 ..resume.clone()
             };
-            let held = store::save_page(&mut tx, &pull.source, &self.owner, self.config.lease,
-                report.run_id, &saved, counts).await?;
+            let held = store::save_page(
+                &mut tx,
+                &pull.source,
+                &self.owner,
+                self.config.lease,
+                report.run_id,
+                &saved,
+                counts,
+            )
+            .await?;
             if !held {
                 tx.rollback().await?;
-                report.error = Some("the lease passed to another process; this page was not kept".into());
+                report.error =
+                    Some("the lease passed to another process; this page was not kept".into());
                 return Ok(End::Failed);
             }
             tx.commit().await?;
@@ -282,8 +320,12 @@ impl Puller {
             tracing::warn!(source = %pull.source, attempt, wait_ms = wait.as_millis() as u64, error, "pull page failed; retrying");
             report.page_retries += 1;
             metrics::pull_retry(&pull.source);
-            if !store::extend_lease(&self.pool, &pull.source, &self.owner, self.config.lease).await? {
-                return Ok(Err(Stop::Failed("the lease passed to another process".into())));
+            if !store::extend_lease(&self.pool, &pull.source, &self.owner, self.config.lease)
+                .await?
+            {
+                return Ok(Err(Stop::Failed(
+                    "the lease passed to another process".into(),
+                )));
             }
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(Err(Stop::Interrupted)),
@@ -315,9 +357,7 @@ fn backoff(attempt: u32) -> Duration {
 /// When a failed run is tried again: 30 s, 1 min, 2 min… never past the pull's interval.
 fn retry_in(failures_before: i32, every: Duration) -> Duration {
     let doublings = failures_before.clamp(0, 16) as u32;
-    FAILED_RUN_BASE
-        .saturating_mul(1 << doublings)
-        .min(every)
+    FAILED_RUN_BASE.saturating_mul(1 << doublings).min(every)
 }
 
 #[cfg(test)]
@@ -330,8 +370,17 @@ mod tests {
             let d = backoff(attempt).as_millis() as u64;
             assert!(d >= ceiling_ms / 2 && d <= ceiling_ms, "{attempt}: {d}");
         }
-        assert_eq!(retry_in(0, Duration::from_secs(3600)), Duration::from_secs(30));
-        assert_eq!(retry_in(2, Duration::from_secs(3600)), Duration::from_secs(120));
-        assert_eq!(retry_in(9, Duration::from_secs(600)), Duration::from_secs(600));
+        assert_eq!(
+            retry_in(0, Duration::from_secs(3600)),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            retry_in(2, Duration::from_secs(3600)),
+            Duration::from_secs(120)
+        );
+        assert_eq!(
+            retry_in(9, Duration::from_secs(600)),
+            Duration::from_secs(600)
+        );
     }
 }

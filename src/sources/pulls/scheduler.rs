@@ -16,14 +16,23 @@ pub async fn run(puller: Puller, shutdown: CancellationToken) {
     if let Err(e) = puller.register().await {
         tracing::error!(error = %e, "could not register the pulls; retrying each tick");
     }
-    tracing::info!(owner = puller.owner(), pulls = puller.config().sources.len(), "pull scheduler started");
+    tracing::info!(
+        owner = puller.owner(),
+        pulls = puller.config().sources.len(),
+        "pull scheduler started"
+    );
     let mut pruned: Option<Instant> = None;
     let mut registered = true;
     while !shutdown.is_cancelled() {
         if !registered {
             registered = puller.register().await.is_ok();
         }
-        let sources: Vec<String> = puller.config().sources.iter().map(|p| p.source.clone()).collect();
+        let sources: Vec<String> = puller
+            .config()
+            .sources
+            .iter()
+            .map(|p| p.source.clone())
+            .collect();
         for source in sources {
             if shutdown.is_cancelled() {
                 break;
@@ -38,12 +47,17 @@ pub async fn run(puller: Puller, shutdown: CancellationToken) {
         }
         if pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
             pruned = Some(Instant::now());
-            match (events::prune(puller.pool()).await, store::prune_runs(puller.pool()).await) {
+            match (
+                events::prune(puller.pool()).await,
+                store::prune_runs(puller.pool()).await,
+            ) {
                 (Ok(events), Ok(runs)) if events + runs > 0 => {
                     tracing::info!(events, runs, "forgot old webhook events and pull runs");
                 }
                 (Ok(_), Ok(_)) => {}
-                (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "pruning sources' history failed"),
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!(error = %e, "pruning sources' history failed")
+                }
             }
         }
         tokio::select! {

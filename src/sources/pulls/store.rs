@@ -234,7 +234,11 @@ pub async fn finish(
         }
         Ending::Interrupted => {
             release(&mut tx, source, owner).await?;
-            ("interrupted", Some("stopped by its process (shutdown); resumed by the next run"), None)
+            (
+                "interrupted",
+                Some("stopped by its process (shutdown); resumed by the next run"),
+                None,
+            )
         }
     };
     sqlx::query!(

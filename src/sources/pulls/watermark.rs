@@ -29,7 +29,11 @@ fn compare(a: &str, b: &str) -> Ordering {
 /// The larger of two watermarks.
 pub fn max(current: Option<String>, seen: Option<String>) -> Option<String> {
     match (current, seen) {
-        (Some(a), Some(b)) => Some(if compare(&b, &a) == Ordering::Greater { b } else { a }),
+        (Some(a), Some(b)) => Some(if compare(&b, &a) == Ordering::Greater {
+            b
+        } else {
+            a
+        }),
         (a, b) => a.or(b),
     }
 }
@@ -41,9 +45,15 @@ mod tests {
     #[test]
     fn times_compare_as_instants_and_numbers_as_numbers() {
         let m = |a: &str, b: &str| max(Some(a.into()), Some(b.into())).unwrap();
-        assert_eq!(m("2026-12-07T10:00:00+02:00", "2026-12-07T09:30:00Z"), "2026-12-07T09:30:00Z");
+        assert_eq!(
+            m("2026-12-07T10:00:00+02:00", "2026-12-07T09:30:00Z"),
+            "2026-12-07T09:30:00Z"
+        );
         assert_eq!(m("9", "10"), "10");
         assert_eq!(max(None, Some("a".into())).as_deref(), Some("a"));
-        assert_eq!(value_of(&serde_json::json!({"u": 5}), "u").as_deref(), Some("5"));
+        assert_eq!(
+            value_of(&serde_json::json!({"u": 5}), "u").as_deref(),
+            Some("5")
+        );
     }
 }

@@ -21,7 +21,10 @@ pub fn identify(
     body: &Value,
 ) -> Result<EventMeta, ApiError> {
     let (id_at, type_at) = match &hook.scheme {
-        Scheme::Stripe => (Locator::Body("id".into()), Some(Locator::Body("type".into()))),
+        Scheme::Stripe => (
+            Locator::Body("id".into()),
+            Some(Locator::Body("type".into())),
+        ),
         Scheme::GitHub => (
             Locator::Header("x-github-delivery".into()),
             Some(Locator::Header("x-github-event".into())),

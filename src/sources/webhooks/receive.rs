@@ -8,11 +8,11 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::event::identify;
-use super::verify::verify;
 use super::events;
-use crate::sources::metrics;
+use super::verify::verify;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, RawBody};
+use crate::sources::metrics;
 use crate::sources::{Intake, stage_payloads};
 use crate::state::AppState;
 

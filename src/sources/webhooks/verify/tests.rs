@@ -39,19 +39,40 @@ fn stripe_signatures_verify_with_any_current_secret_and_within_the_tolerance() {
     assert_eq!(verify(&h, &ok, BODY, NOW), Ok(()));
     // Two v1 signatures while Stripe rolls the endpoint's secret: one is enough.
     let both = format!("{},v1=00ff", stripe(SECRET, NOW, BODY));
-    assert_eq!(verify(&h, &headers(&[(STRIPE_HEADER, both)]), BODY, NOW), Ok(()));
+    assert_eq!(
+        verify(&h, &headers(&[(STRIPE_HEADER, both)]), BODY, NOW),
+        Ok(())
+    );
     let tampered = br#"{"id":"evt_1","type":"invoice.paid","x":1}"#;
-    assert_eq!(verify(&h, &ok, tampered, NOW), Err(SignatureError::Mismatch));
+    assert_eq!(
+        verify(&h, &ok, tampered, NOW),
+        Err(SignatureError::Mismatch)
+    );
     let stale = headers(&[(STRIPE_HEADER, stripe(SECRET, NOW - 301, BODY))]);
-    assert_eq!(verify(&h, &stale, BODY, NOW), Err(SignatureError::Stale(301)));
+    assert_eq!(
+        verify(&h, &stale, BODY, NOW),
+        Err(SignatureError::Stale(301))
+    );
     let ahead = headers(&[(STRIPE_HEADER, stripe(SECRET, NOW + 600, BODY))]);
-    assert!(matches!(verify(&h, &ahead, BODY, NOW), Err(SignatureError::Stale(_))));
+    assert!(matches!(
+        verify(&h, &ahead, BODY, NOW),
+        Err(SignatureError::Stale(_))
+    ));
     let other = hook(Scheme::Stripe, &["whsec_someoneelse0123456789abcd"]);
-    assert_eq!(verify(&other, &ok, BODY, NOW), Err(SignatureError::Mismatch));
-    assert!(matches!(verify(&h, &HeaderMap::new(), BODY, NOW), Err(SignatureError::Missing(_))));
+    assert_eq!(
+        verify(&other, &ok, BODY, NOW),
+        Err(SignatureError::Mismatch)
+    );
+    assert!(matches!(
+        verify(&h, &HeaderMap::new(), BODY, NOW),
+        Err(SignatureError::Missing(_))
+    ));
     for bad in ["v1=abc", "t=x,v1=ab", "t=1", "garbage", "t=1,v1=zz"] {
         let h2 = headers(&[(STRIPE_HEADER, bad.to_owned())]);
-        assert!(matches!(verify(&h, &h2, BODY, 1), Err(SignatureError::Malformed(_))), "{bad}");
+        assert!(
+            matches!(verify(&h, &h2, BODY, 1), Err(SignatureError::Malformed(_))),
+            "{bad}"
+        );
     }
 }
 
@@ -59,16 +80,35 @@ fn stripe_signatures_verify_with_any_current_secret_and_within_the_tolerance() {
 fn github_and_shopify_sign_the_body_alone() {
     let github = hook(Scheme::GitHub, &[SECRET]);
     let sig = format!("sha256={}", sign_hex_sha256(SECRET.as_bytes(), BODY));
-    assert_eq!(verify(&github, &headers(&[(GITHUB_HEADER, sig.clone())]), BODY, NOW), Ok(()));
+    assert_eq!(
+        verify(
+            &github,
+            &headers(&[(GITHUB_HEADER, sig.clone())]),
+            BODY,
+            NOW
+        ),
+        Ok(())
+    );
     let bare = sig.trim_start_matches("sha256=").to_owned();
     assert!(verify(&github, &headers(&[(GITHUB_HEADER, bare)]), BODY, NOW).is_err());
 
     let shopify = hook(Scheme::Shopify, &[SECRET]);
     let raw = hex::decode(sign_hex_sha256(SECRET.as_bytes(), BODY)).unwrap();
     let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
-    assert_eq!(verify(&shopify, &headers(&[(SHOPIFY_HEADER, b64)]), BODY, NOW), Ok(()));
+    assert_eq!(
+        verify(&shopify, &headers(&[(SHOPIFY_HEADER, b64)]), BODY, NOW),
+        Ok(())
+    );
     let hex_instead = sign_hex_sha256(SECRET.as_bytes(), BODY);
-    assert!(verify(&shopify, &headers(&[(SHOPIFY_HEADER, hex_instead)]), BODY, NOW).is_err());
+    assert!(
+        verify(
+            &shopify,
+            &headers(&[(SHOPIFY_HEADER, hex_instead)]),
+            BODY,
+            NOW
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -103,6 +143,13 @@ fn a_generic_scheme_signs_what_its_template_says() {
         ("x-event-id", "e-2".into()),
         ("x-timestamp", NOW.to_string()),
     ]);
-    assert_eq!(verify(&h, &other_id, BODY, NOW), Err(SignatureError::Mismatch), "the id is signed");
-    assert!(matches!(verify(&h, &good, BODY, NOW + 400), Err(SignatureError::Stale(_))));
+    assert_eq!(
+        verify(&h, &other_id, BODY, NOW),
+        Err(SignatureError::Mismatch),
+        "the id is signed"
+    );
+    assert!(matches!(
+        verify(&h, &good, BODY, NOW + 400),
+        Err(SignatureError::Stale(_))
+    ));
 }
