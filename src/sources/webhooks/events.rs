@@ -49,7 +49,7 @@ pub async fn finish(
             i.staged as i32,
             i.unchanged as i32,
             i.rejected as i32,
-            (!i.errors.is_empty()).then(|| Json(&i.errors)),
+            (!i.errors.is_empty()).then_some(Json(&i.errors)),
         ),
     };
     sqlx::query!(
