@@ -225,7 +225,9 @@ async fn bad_missing_stale_or_foreign_signatures_are_401_alike_and_store_nothing
     let body = invoice_event("evt_bad", "invoice.paid");
     let tampered = invoice_event("evt_bad", "invoice.voided");
     let good = stripe_signature(STRIPE_NEW, now(), &body);
-    let cases: Vec<(&str, &str, Vec<(&str, String)>, &[u8])> = vec![
+    // (case, source, headers, body)
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, String)>, &'a [u8]);
+    let cases: Vec<Case> = vec![
         ("no signature", "stripe", vec![], &body),
         (
             "unknown secret",
