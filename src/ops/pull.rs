@@ -58,10 +58,10 @@ pub async fn run(env: &Env, source: Option<&str>) -> anyhow::Result<(String, boo
 
 fn render(r: &RunReport) -> String {
     let mut out = format!(
-        "{}: run {} {:?}: {} page(s), {} record(s) read, {} staged, {} unchanged, {} rejected, {} page retry(ies)\n",
+        "{}: run {} {}: {} page(s), {} record(s) read, {} staged, {} unchanged, {} rejected, {} page retry(ies)\n",
         r.source,
         r.run_id,
-        r.status,
+        format!("{:?}", r.status).to_lowercase(),
         r.pages,
         r.records_read,
         r.staged,

@@ -285,3 +285,45 @@ async fn a_run_asked_for_is_run_by_the_scheduler_and_shutdown_stops_it(pool: PgP
         .expect("stops on the token")
         .unwrap();
 }
+
+#[sqlx::test]
+async fn sluice_pull_runs_one_now_and_then_lists_it(
+    _opts: sqlx::postgres::PgPoolOptions,
+    conn: sqlx::postgres::PgConnectOptions,
+) {
+    let api = PagedApi::start(five_invoices()).await;
+    let dir = mappings_dir(&[("orders-api.toml", orders_mapping(&api.url))]);
+    let url = format!(
+        "postgres://{}@{}:{}/{}",
+        conn.get_username(),
+        conn.get_host(),
+        conn.get_port(),
+        conn.get_database().expect("a test database")
+    );
+    let env = sluice::config::Env::from_pairs([
+        ("DATABASE_URL", url.as_str()),
+        ("DATABASE_SSL_MODE", "disable"),
+        ("SLUICE_MAPPINGS_DIR", dir.to_str().unwrap()),
+        ("ORDERS_API_TOKEN", API_TOKEN),
+    ]);
+    let (text, ok) = sluice::ops::pull::run(&env, Some("orders-api"))
+        .await
+        .unwrap();
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("succeeded: 3 page(s), 5 record(s) read"),
+        "{text}"
+    );
+    let (list, _) = sluice::ops::pull::run(&env, None).await.unwrap();
+    assert!(
+        list.contains("orders-api") && list.contains("succeeded"),
+        "{list}"
+    );
+    let unknown = sluice::ops::pull::run(&env, Some("nope"))
+        .await
+        .unwrap_err();
+    assert!(
+        unknown.to_string().contains("no pull is declared"),
+        "{unknown}"
+    );
+}
