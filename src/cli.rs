@@ -40,6 +40,17 @@ pub enum Command {
     /// Push again the records of one object first received in a time range (e.g. after a
     /// sandbox refresh or a restore in Salesforce). Reads DATABASE_URL only.
     Replay(crate::ops::ReplayArgs),
+    /// Without SOURCE: every scheduled pull with its last run. With SOURCE: run that pull now in
+    /// this process (under the same lease as the dynos' scheduler) and print what it read;
+    /// exits 1 when it failed or another process is running it. Reads DATABASE_URL, the
+    /// mappings and the variables the pull names.
+    Pull(PullArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PullArgs {
+    /// The source whose pull to run now, e.g. `orders-api`.
+    pub source: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -11,6 +11,13 @@ use std::time::Duration;
 use secrecy::SecretString;
 use url::Url;
 
+pub mod pulls;
+pub mod sources;
+pub mod webhooks;
+
+pub use pulls::PullConfig;
+pub use webhooks::Webhooks;
+
 use crate::auth::AuthConfig;
 use crate::normalize::MappingSet;
 use crate::objects::Catalog;
@@ -23,6 +30,9 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("environment variable {name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
+    /// A variable a mapping file names (a webhook's secrets, a pull's credentials).
+    #[error("environment variable {name} (named by {by}) is required but not set")]
+    MissingNamed { name: String, by: String },
 }
 
 /// Log line format on stdout.
@@ -111,6 +121,10 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     /// Browser origins allowed to call the API (CORS); empty turns CORS off.
     pub cors_origins: Vec<String>,
+    /// The sources that send signed webhooks, with their secrets.
+    pub webhooks: std::sync::Arc<Webhooks>,
+    /// The scheduled pulls and their scheduler's settings.
+    pub pulls: PullConfig,
 }
 
 /// Requests per caller (`issuer|subject`), per process: each dyno counts on its own.
@@ -208,6 +222,7 @@ impl Env {
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let (mappings, catalog) = mappings_from_env(env)?;
+        let (webhooks, pull_sources) = sources::load(env, &mappings_dir(env), &mappings)?;
         Ok(Self {
             port: env.parse_or("PORT", 8080)?,
             database: DatabaseConfig::from_env(env)?,
@@ -260,6 +275,18 @@ impl Config {
                     name: "SLUICE_CORS_ORIGINS",
                     reason,
                 })?,
+            },
+            webhooks: std::sync::Arc::new(webhooks),
+            pulls: PullConfig {
+                enabled: env.parse_or("PULL_ENABLED", true)?,
+                lease: Duration::from_secs(Env::in_range(
+                    "PULL_LEASE_SECS",
+                    env.parse_or("PULL_LEASE_SECS", 60)?,
+                    1,
+                    3600,
+                )?),
+                tick: Duration::from_secs(1),
+                sources: pull_sources,
             },
         })
     }
@@ -386,15 +413,36 @@ fn auth_from_env(env: &Env) -> Result<AuthConfig, ConfigError> {
 /// Loads `SLUICE_MAPPINGS_DIR` (default `mappings`, relative to the working directory, which is
 /// the app's root on Heroku) and derives the object catalog from it.
 pub fn mappings_from_env(env: &Env) -> Result<(std::sync::Arc<MappingSet>, Catalog), ConfigError> {
-    let dir = env.raw("SLUICE_MAPPINGS_DIR").unwrap_or("mappings");
+    let dir = mappings_dir(env);
+    let dir = dir.to_string_lossy();
     let invalid = |reason: String| ConfigError::Invalid {
         name: "SLUICE_MAPPINGS_DIR",
         reason,
     };
-    let mappings = MappingSet::load_dir(std::path::Path::new(dir))
+    let mappings = MappingSet::load_dir(std::path::Path::new(dir.as_ref()))
         .map_err(|e| invalid(format!("{dir}: {e}")))?;
     let catalog = Catalog::from_mappings(&mappings).map_err(|e| invalid(format!("{dir}: {e}")))?;
     Ok((std::sync::Arc::new(mappings), catalog))
+}
+
+/// What `sluice pull` needs: the mappings and the declared pulls with their credentials, not
+/// Salesforce's settings nor the callers' keys.
+pub fn pulls_from_env(env: &Env) -> Result<(std::sync::Arc<MappingSet>, PullConfig), ConfigError> {
+    let (mappings, _) = mappings_from_env(env)?;
+    let (_, sources) = sources::load(env, &mappings_dir(env), &mappings)?;
+    Ok((
+        mappings,
+        PullConfig {
+            enabled: true,
+            lease: Duration::from_secs(env.parse_or("PULL_LEASE_SECS", 60)?),
+            tick: Duration::from_secs(1),
+            sources,
+        },
+    ))
+}
+
+fn mappings_dir(env: &Env) -> std::path::PathBuf {
+    env.raw("SLUICE_MAPPINGS_DIR").unwrap_or("mappings").into()
 }
 
 impl LogConfig {

@@ -22,6 +22,9 @@ use crate::auth::AuthError;
 pub enum ApiError {
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// A webhook whose signature does not verify; which part failed is logged, never answered.
+    #[error("the request's signature could not be verified")]
+    BadSignature,
     #[error("{detail}")]
     BadRequest {
         detail: String,
@@ -61,6 +64,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Auth(e) => e.status(),
+            Self::BadSignature => StatusCode::UNAUTHORIZED,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -78,6 +82,7 @@ impl ApiError {
         match self {
             Self::Auth(e) if e.status() == StatusCode::FORBIDDEN => "forbidden",
             Self::Auth(_) => "unauthorized",
+            Self::BadSignature => "invalid-signature",
             Self::BadRequest { .. } => "invalid-request",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::PayloadTooLarge { .. } => "payload-too-large",
@@ -150,6 +155,13 @@ impl IntoResponse for ApiError {
         match &self {
             Self::Auth(e) => {
                 headers.insert(header::WWW_AUTHENTICATE, e.www_authenticate());
+            }
+            // A 401 names how to authenticate (RFC 9110 §11.6.1): here, by signing the body.
+            Self::BadSignature => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Signature realm=\"sluice-webhooks\""),
+                );
             }
             Self::Unavailable(_) | Self::Timeout { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

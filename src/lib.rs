@@ -24,6 +24,7 @@ pub mod records;
 pub mod salesforce;
 pub mod serve;
 pub mod sim;
+pub mod sources;
 pub mod staging;
 pub mod state;
 pub mod status_page;

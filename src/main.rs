@@ -89,6 +89,11 @@ async fn run_tool(command: Command, env: &Env) -> anyhow::Result<()> {
             let n = sluice::ops::discard(&ops_pool(env).await?, &args).await?;
             println!("discarded {n} failed record(s)");
         }
+        Command::Pull(args) => {
+            let (text, ok) = sluice::ops::pull::run(env, args.source.as_deref()).await?;
+            print!("{text}");
+            anyhow::ensure!(ok, "the pull did not complete");
+        }
         Command::Replay(args) => {
             let n = sluice::ops::replay(&ops_pool(env).await?, &args).await?;
             println!(

@@ -13,6 +13,7 @@ use crate::describe::{DescribeError, Describes};
 use crate::http::{self, HttpSettings};
 use crate::push::{self, Pusher};
 use crate::salesforce::SalesforceClient;
+use crate::sources::pulls::Puller;
 use crate::state::AppState;
 
 /// Runs until `shutdown` is cancelled, then stops taking requests, lets the scheduler finish its
@@ -38,6 +39,7 @@ pub async fn run(
         authenticator,
         max_body_bytes: cfg.max_body_bytes,
         max_stream_bytes: cfg.max_stream_bytes,
+        webhooks: cfg.webhooks.clone(),
     };
     let app = http::router(state, &HttpSettings::from_config(&cfg));
 
@@ -61,6 +63,20 @@ pub async fn run(
         })
     });
 
+    // Pulls, and the pruning of webhook events, in this process too (PULL_ENABLED).
+    let owner = owner_id(cfg.dyno.as_deref());
+    let puller = Puller::new(
+        pool.clone(),
+        cfg.mappings.clone(),
+        describes.clone(),
+        cfg.pulls.clone(),
+        owner,
+    );
+    let pulls = cfg
+        .pulls
+        .enabled
+        .then(|| tokio::spawn(crate::sources::pulls::run(puller.clone(), shutdown.clone())));
+
     tracing::info!(address = %listener.local_addr()?, "listening");
     let server =
         axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
@@ -79,6 +95,18 @@ pub async fn run(
         tracing::warn!(
             released,
             "scheduler cut short at the deadline; its batch was given back"
+        );
+    }
+    if let Some(mut pulls) = pulls
+        && tokio::time::timeout_at(deadline, &mut pulls).await.is_err()
+    {
+        pulls.abort();
+        let released = crate::sources::pulls::store::release_all(&pool, puller.owner())
+            .await
+            .unwrap_or(0);
+        tracing::warn!(
+            released,
+            "pull cut short at the deadline; its lease was given back"
         );
     }
     match tokio::time::timeout_at(deadline, server).await {

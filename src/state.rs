@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use sqlx::PgPool;
 
 use crate::auth::Authenticator;
+use crate::config::Webhooks;
 use crate::describe::Describes;
 use crate::error::ApiError;
 use crate::normalize::MappingSet;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Largest NDJSON stream (`SLUICE_MAX_STREAM_BYTES`).
     pub max_stream_bytes: usize,
+    /// The sources that send signed webhooks, with their secrets.
+    pub webhooks: Arc<Webhooks>,
 }
 
 impl AppState {

@@ -65,6 +65,13 @@ fn malformed_values_are_named() {
         ("SLUICE_DESCRIBE_MAX_AGE_HOURS", "0"),
         ("LOG_FORMAT", "xml"),
         ("PUSH_ENABLED", "maybe"),
+        ("SLUICE_WEBHOOKS", "[\"not an object\"]"),
+        (
+            "SLUICE_WEBHOOKS",
+            "{\"nobody\": \"a-secret-of-enough-bytes\"}",
+        ),
+        ("PULL_ENABLED", "sometimes"),
+        ("PULL_LEASE_SECS", "0"),
     ];
     for &(name, value) in cases {
         match load(&[(name, value)]) {
@@ -138,5 +145,65 @@ fn cors_origins_are_bare_origins() {
         "app.example.com",
     ] {
         assert!(parse_cors_origins(bad).is_err(), "{bad}");
+    }
+}
+
+/// A folder with one mapping file, for the tests of `[webhook]` and `[pull]`.
+fn source_dir(name: &str, text: &str) -> &'static str {
+    let dir = std::env::temp_dir().join(format!("sluice-config-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.toml")), text).unwrap();
+    Box::leak(dir.to_string_lossy().into_owned().into_boxed_str())
+}
+
+const OBJECT: &str = "[objects.Contact]\nexternal_id = \"External_Id__c\"\n[objects.Contact.fields]\nExternal_Id__c = { from = \"id\" }\n";
+
+#[test]
+fn a_webhook_or_pull_names_the_variable_it_misses_and_the_file_that_asked() {
+    let hook = source_dir(
+        "hook",
+        &format!(
+            "source = \"hook\"\n[webhook]\nscheme = \"github\"\nsecrets_env = \"HOOK_SECRETS\"\n{OBJECT}"
+        ),
+    );
+    match load(&[("SLUICE_MAPPINGS_DIR", hook)]) {
+        Err(ConfigError::MissingNamed { name, by }) => {
+            assert_eq!(name, "HOOK_SECRETS");
+            assert!(by.contains("hook.toml") && by.contains("[webhook]"), "{by}");
+        }
+        other => panic!("expected MissingNamed, got {other:?}"),
+    }
+    let cfg = load(&[
+        ("SLUICE_MAPPINGS_DIR", hook),
+        (
+            "HOOK_SECRETS",
+            "first-secret-0123456789, second-secret-0123456789",
+        ),
+    ])
+    .expect("valid");
+    assert_eq!(cfg.webhooks.get("hook").unwrap().secrets.len(), 2);
+    assert!(
+        !format!("{cfg:?}").contains("first-secret"),
+        "secrets stay secret"
+    );
+    let short = load(&[("SLUICE_MAPPINGS_DIR", hook), ("HOOK_SECRETS", "short")]);
+    assert!(
+        matches!(short, Err(ConfigError::Invalid { name: "SLUICE_MAPPINGS_DIR", reason }) if reason.contains("too short"))
+    );
+
+    let pull = source_dir(
+        "pull",
+        &format!(
+            "source = \"pull\"\n[pull]\nurl = \"https://api.example.com/x\"\nevery = \"fortnightly\"\n{OBJECT}"
+        ),
+    );
+    match load(&[("SLUICE_MAPPINGS_DIR", pull)]) {
+        Err(ConfigError::Invalid { reason, .. }) => {
+            assert!(
+                reason.contains("pull.toml") && reason.contains("every"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected Invalid, got {other:?}"),
     }
 }

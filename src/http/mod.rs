@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::state::AppState;
-use crate::{failures, ingest, observe, push, records};
+use crate::{failures, ingest, observe, push, records, sources};
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -50,6 +50,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(records::get_record_by_salesforce_id))
         .routes(routes!(push::push_now::push_records_now))
         .routes(routes!(ingest::from_salesforce::post_salesforce_records))
+        .routes(routes!(sources::webhooks::receive::receive_webhook))
 }
 
 /// The application's router, with its middleware. Tests call it in-process or serve it on port 0.

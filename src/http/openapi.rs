@@ -18,11 +18,12 @@ use crate::error::PROBLEM_JSON;
             staged in Postgres and pushed to Salesforce in rate-limited batches.",
         license(name = "MIT"),
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &WebhookSignatures),
     tags(
         (name = "records", description = "Ingest and read records"),
         (name = "failures", description = "Records Salesforce refused: list, retry, discard"),
         (name = "salesforce", description = "For Apex callouts: look up by Salesforce Id, push now, receive records Salesforce changed"),
+        (name = "webhooks", description = "Events signed by external services (Stripe, GitHub, Shopify, generic HMAC): no bearer token, a signature over the raw body"),
         (name = "operations", description = "Metrics for Prometheus (sync:admin)"),
         (name = "health", description = "Liveness and readiness, without authentication"),
     )
@@ -37,6 +38,18 @@ impl Modify for BearerAuth {
             .components
             .get_or_insert_with(Default::default)
             .add_security_scheme(SECURITY_SCHEME_NAME, security_scheme());
+    }
+}
+
+/// The schemes webhook senders sign with; a webhook operation names these, not the bearer one.
+struct WebhookSignatures;
+
+impl Modify for WebhookSignatures {
+    fn modify(&self, openapi: &mut Document) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, scheme) in crate::sources::webhooks::security_schemes() {
+            components.add_security_scheme(name, scheme);
+        }
     }
 }
 
@@ -56,9 +69,12 @@ pub fn document_json() -> String {
     json
 }
 
-/// The operations that need a bearer token.
-fn protected_operations(doc: &mut Document) -> impl Iterator<Item = &mut Operation> {
-    doc.paths.paths.values_mut().flat_map(|item| {
+/// The operations that need a bearer token (`bearer_only`), or any credential (a signature too).
+fn protected_operations(
+    doc: &mut Document,
+    bearer_only: bool,
+) -> impl Iterator<Item = &mut Operation> {
+    doc.paths.paths.values_mut().flat_map(move |item| {
         [
             &mut item.get,
             &mut item.post,
@@ -68,8 +84,24 @@ fn protected_operations(doc: &mut Document) -> impl Iterator<Item = &mut Operati
         ]
         .into_iter()
         .flatten()
-        .filter(|op| op.security.as_ref().is_some_and(|s| !s.is_empty()))
+        .filter(move |op| match bearer_only {
+            true => needs_bearer(op),
+            false => op.security.as_ref().is_some_and(|s| !s.is_empty()),
+        })
     })
+}
+
+/// Whether one of the operation's security requirements is the bearer token (utoipa keeps the
+/// requirement's scheme names private; its JSON form shows them).
+fn needs_bearer(op: &Operation) -> bool {
+    serde_json::to_value(&op.security)
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .is_some_and(|requirements| {
+            requirements
+                .iter()
+                .any(|r| r.get(SECURITY_SCHEME_NAME).is_some())
+        })
 }
 
 /// A problem+json answer.
@@ -82,7 +114,8 @@ fn problem(description: &str) -> ResponseBuilder {
     )
 }
 
-/// Lists 429 under every operation that needs a token: the per-caller limit applies to all.
+/// Lists 429 under every operation that needs a token: the per-caller limit applies to all
+/// (webhook senders have no token, so none applies to them).
 fn document_rate_limit(doc: &mut Document) {
     let retry_after = HeaderBuilder::new()
         .schema(ObjectBuilder::new().schema_type(Type::Integer))
@@ -92,7 +125,7 @@ fn document_rate_limit(doc: &mut Document) {
         problem("Too many requests from this caller; retry after `Retry-After` seconds")
             .header("Retry-After", retry_after)
             .build();
-    for operation in protected_operations(doc) {
+    for operation in protected_operations(doc, true) {
         operation
             .responses
             .responses
@@ -106,7 +139,7 @@ fn document_rate_limit(doc: &mut Document) {
 /// type, 503 when the request outlives `SLUICE_REQUEST_TIMEOUT_SECS` or the database is
 /// unreachable.
 fn document_boundary_errors(doc: &mut Document) {
-    for operation in protected_operations(doc) {
+    for operation in protected_operations(doc, false) {
         let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
         let has_body = operation.request_body.is_some();
         let mut answers = Vec::new();

@@ -8,6 +8,7 @@
 mod answer;
 pub mod from_salesforce;
 mod idempotency;
+pub mod intake;
 pub mod metrics;
 mod ndjson;
 mod pipeline;

@@ -84,6 +84,8 @@ pub enum SpecProblem {
     NoObjects,
     #[error("rule \"{name}\": {problem}")]
     BadRule { name: String, problem: String },
+    #[error("path {0}")]
+    BadPath(String),
 }
 
 /// One disagreement between a mapping and the org's describe.

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::FieldIssue;
 use super::clean::Clean;
+use super::path::{self, ROOT, lookup};
 use super::rules::Rule;
 use super::transform::text::kind;
 use super::transform::{Transform, values};
@@ -56,6 +57,11 @@ pub struct Mapping {
     /// Cross-field rules checked on the normalized record.
     pub(crate) rules: Vec<Rule>,
     pub(crate) org: OrgRules,
+    /// Where this object's records are in a nested payload (`data.object.lines[*]`); `None`:
+    /// the payload is the record.
+    pub(crate) records: Option<String>,
+    /// The event types this object is made from (`order.created`, `customer.*`); empty: all.
+    pub(crate) on: Vec<String>,
 }
 
 /// A record after its mapping: the Salesforce fields that have a value, as Salesforce would
@@ -64,18 +70,6 @@ pub struct Mapping {
 pub struct Normalized {
     pub fields: Map<String, Value>,
     pub issues: Vec<FieldIssue>,
-}
-
-/// An incoming field by exact name, else by a dotted path into nested objects
-/// (`Account.External_Id__c`), so identity mappings can read parents sent the Salesforce way.
-fn lookup<'a>(record: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    record.get(name).or_else(|| {
-        let (head, rest) = name.split_once('.')?;
-        match record.get(head)? {
-            Value::Object(inner) => lookup(inner, rest),
-            _ => None,
-        }
-    })
 }
 
 /// The incoming value after the field's clean step; other JSON types are left as they are.
@@ -221,6 +215,65 @@ impl Mapping {
         self.references
             .iter()
             .map(|r| (r.relationship.as_str(), r.object.as_str()))
+            .collect()
+    }
+
+    /// The event types this object is made from (`on`); empty: every event.
+    pub fn event_types(&self) -> &[String] {
+        &self.on
+    }
+
+    /// Whether an event of `event_type` makes records of this object: every event when the
+    /// mapping has no `on`; otherwise a listed type, or one under a listed `prefix.*`. An event
+    /// without a type makes none when `on` is set.
+    pub fn takes(&self, event_type: Option<&str>) -> bool {
+        if self.on.is_empty() {
+            return true;
+        }
+        let Some(t) = event_type else { return false };
+        self.on
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some("") => true,
+                Some(prefix) => t.starts_with(prefix),
+                None => pattern == t,
+            })
+    }
+
+    /// The records of this object in one nested payload (a webhook event, a pulled item): the
+    /// payload itself, or each value its `records` path selects. A record taken out of the
+    /// payload carries, under `$`, the values its rules read from the payload with `$.…`.
+    pub fn records_of(&self, payload: &Value) -> Vec<Value> {
+        let Some(records) = &self.records else {
+            return vec![payload.clone()];
+        };
+        let reads: Vec<&str> = self
+            .fields
+            .iter()
+            .chain(self.references.iter().map(|r| &r.rule))
+            .flat_map(FieldRule::reads)
+            .filter_map(|name| name.strip_prefix("$."))
+            .collect();
+        // Only what the rules read, keyed by its path: a copy of the whole event per line of a
+        // large order would cost its size times its lines.
+        let root = (!reads.is_empty()).then(|| {
+            let picked = reads
+                .iter()
+                .filter_map(|p| Some(((*p).to_owned(), path::get(payload, p)?.clone())));
+            Value::Object(picked.collect())
+        });
+        let mut selected = Vec::new();
+        path::select(payload, records, &mut selected);
+        selected
+            .into_iter()
+            .map(|v| match (v, &root) {
+                (Value::Object(fields), Some(root)) => {
+                    let mut fields = fields.clone();
+                    fields.insert(ROOT.to_owned(), root.clone());
+                    Value::Object(fields)
+                }
+                (v, _) => v.clone(),
+            })
             .collect()
     }
 

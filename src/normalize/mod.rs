@@ -50,6 +50,7 @@ pub mod error;
 mod mapping;
 mod order;
 mod parse;
+pub mod path;
 mod rules;
 pub mod transform;
 mod validate;
@@ -176,6 +177,14 @@ impl MappingSet {
         self.mappings
             .iter()
             .find(|m| m.source == source && m.object == object)
+    }
+
+    /// The mappings of one source, parents first: the objects one of its payloads makes.
+    pub fn of_source(&self, source: &str) -> Vec<&Mapping> {
+        self.order
+            .iter()
+            .filter_map(|object| self.get(source, object))
+            .collect()
     }
 
     /// Distinct sources, in load order.

@@ -7,6 +7,7 @@ use toml::{Table, Value as Toml};
 use super::clean::Clean;
 use super::error::{Location, MappingError, SpecProblem};
 use super::mapping::{FieldRule, Input, Mapping, Reference};
+use super::path::{self, PathError};
 use super::rules;
 use super::transform::locale::Locale;
 use super::transform::{Defaults, Transform, phone, to_json, wrong_type};
@@ -20,8 +21,18 @@ const FILE_KEYS: &[&str] = &[
     "internationalized_email",
     "strict",
     "objects",
+    // How the source's records arrive, read by `crate::config::sources`, not here.
+    "webhook",
+    "pull",
 ];
-const OBJECT_KEYS: &[&str] = &["external_id", "fields", "references", "rules"];
+const OBJECT_KEYS: &[&str] = &[
+    "external_id",
+    "fields",
+    "references",
+    "rules",
+    "records",
+    "on",
+];
 const FIELD_KEYS: &[&str] = &[
     "from",
     "value",
@@ -142,6 +153,15 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<Mapping>, Mapping
             Some(table) => rules::parse(table, &targets).map_err(|p| fail(&at, p))?,
             None => Vec::new(),
         };
+        let records = match str_key(spec, "records").map_err(|p| fail(&at, p))? {
+            Some(records) => {
+                path::check(records, true)
+                    .map_err(|e| fail(&at, SpecProblem::BadPath(e.to_string())))?;
+                Some(records.to_owned())
+            }
+            None => None,
+        };
+        let on = event_types(spec).map_err(|p| fail(&at, p))?;
         mappings.push(Mapping {
             file: file.to_owned(),
             source: source.to_owned(),
@@ -154,9 +174,29 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<Mapping>, Mapping
             org: OrgRules {
                 internationalized_email: defaults.internationalized_email,
             },
+            records,
+            on,
         });
     }
     Ok(mappings)
+}
+
+/// `on = "order.created"` or `on = ["order.created", "customer.*"]`.
+fn event_types(spec: &Table) -> Result<Vec<String>, SpecProblem> {
+    let expected = || wrong_type("on", "an event type or a list of event types");
+    let types: Vec<String> = match spec.get("on") {
+        None => return Ok(Vec::new()),
+        Some(Toml::String(t)) => vec![t.clone()],
+        Some(Toml::Array(list)) => list
+            .iter()
+            .map(|t| t.as_str().map(str::to_owned).ok_or_else(expected))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(expected()),
+    };
+    if types.is_empty() || types.iter().any(|t| t.trim().is_empty()) {
+        return Err(expected());
+    }
+    Ok(types)
 }
 
 fn file_defaults(root: &Table) -> Result<Defaults, SpecProblem> {
@@ -251,6 +291,15 @@ fn field_rule(
         (Some(_), Some(_)) => return Err(wrong_type("value", "absent when \"from\" is given")),
         (None, None) => return Err(SpecProblem::NoInput),
     };
+    // Any other name is first an incoming field's exact name, so only `[*]` is refused here.
+    let several = match &input {
+        Input::Field(f) => f.contains("[*]").then(|| f.clone()),
+        Input::Concat(fs, _) => fs.iter().find(|f| f.contains("[*]")).cloned(),
+        Input::Const(_) => None,
+    };
+    if let Some(name) = several {
+        return Err(SpecProblem::BadPath(PathError::Several(name).to_string()));
+    }
     if steps.iter().any(|s| matches!(s, Transform::Concat(_))) {
         return Err(SpecProblem::MisplacedConcat);
     }

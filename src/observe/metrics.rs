@@ -51,6 +51,7 @@ pub fn install() -> &'static PrometheusHandle {
         crate::ingest::metrics::describe();
         crate::push::metrics::describe();
         crate::salesforce::metrics::describe();
+        crate::sources::metrics::describe();
         handle
     })
 }

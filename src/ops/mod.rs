@@ -1,9 +1,11 @@
 //! Operator commands: `sluice status`, `retry`, `discard` and `replay` read `DATABASE_URL` only
 //! and work on the staging table as the hub does, so they run from a laptop or a one-off dyno
 //! (`heroku run sluice status`) while the web dynos keep serving. `sluice mappings check`
-//! ([`mappings`]) reads the mappings and, when it can, the org's describe.
+//! ([`mappings`]) reads the mappings and, when it can, the org's describe; `sluice pull`
+//! ([`pull`]) lists the pulls or runs one now.
 
 pub mod mappings;
+pub mod pull;
 mod status;
 
 use chrono::{DateTime, Utc};

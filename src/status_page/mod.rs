@@ -6,6 +6,7 @@
 mod failures_view;
 mod html;
 mod session;
+mod sources_view;
 mod view;
 
 use axum::extract::{Query, State};
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/logout", post(logout))
         .route("/admin/failures/retry", post(retry))
         .route("/admin/failures/discard", post(discard))
+        .route("/admin/pulls/run", post(run_pull))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,6 +70,8 @@ async fn dashboard(
             groups: staging::failure_groups(&state.pool).await?,
             failures: staging::list_failed(&state.pool, &filter, FAILURES_SHOWN).await?,
             jobs: jobs::recent(&state.pool, JOBS_SHOWN).await?,
+            pulls: crate::sources::pulls::store::statuses(&state.pool).await?,
+            webhooks: crate::sources::webhooks::events::last_day(&state.pool).await?,
             filter_object: filter.object.clone(),
             filter_code: filter.code.clone(),
         })
@@ -196,6 +200,38 @@ async fn act(
             let notice = format!("{done} {n} failed record{}.", if n == 1 { "" } else { "s" });
             let back = view::back_to(filter.object.as_deref(), filter.code.as_deref(), &notice);
             Redirect::to(&back).into_response()
+        }
+        Err(e) => database_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct RunPullForm {
+    #[serde(default)]
+    csrf: String,
+    source: String,
+}
+
+/// Asks for a run of the pull now: whichever dyno's scheduler sees it first runs it.
+async fn run_pull(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Form(form): Form<RunPullForm>,
+) -> Response {
+    if !session.csrf_matches(&form.csrf) {
+        return csrf_refused();
+    }
+    match crate::sources::pulls::store::request_run(&state.pool, &form.source).await {
+        Ok(found) => {
+            tracing::info!(subject = %session.caller.subject, source = %form.source, found, "status page: pull asked for");
+            let notice = match found {
+                true => format!(
+                    "A run of {} was asked for; it starts within seconds.",
+                    form.source
+                ),
+                false => format!("There is no pull named {}.", form.source),
+            };
+            Redirect::to(&view::back_to(None, None, &notice)).into_response()
         }
         Err(e) => database_error(e),
     }

@@ -8,6 +8,8 @@ use super::html::{esc, page, query_value};
 use crate::observe::format::{duration, number};
 use crate::push::jobs::BulkJob;
 use crate::salesforce::gate::{Usage, UsageSample};
+use crate::sources::pulls::PullStatus;
+use crate::sources::webhooks::events::SourceEvents;
 use crate::staging::{FailedRecord, FailureGroup, ObjectCounts};
 
 pub struct Dashboard {
@@ -23,6 +25,8 @@ pub struct Dashboard {
     pub filter_code: Option<String>,
     pub failures: Vec<FailedRecord>,
     pub jobs: Vec<BulkJob>,
+    pub pulls: Vec<PullStatus>,
+    pub webhooks: Vec<SourceEvents>,
 }
 
 pub fn render(d: &Dashboard) -> String {
@@ -44,6 +48,7 @@ pub fn render(d: &Dashboard) -> String {
     budget(&mut b, d);
     super::failures_view::render(&mut b, d);
     jobs(&mut b, &d.jobs);
+    super::sources_view::render(&mut b, d);
     b.push_str("</main>");
     page("Sluice status", &b)
 }
@@ -259,6 +264,8 @@ mod tests {
                 failed_at: Utc::now(),
             }],
             jobs: Vec::new(),
+            pulls: Vec::new(),
+            webhooks: Vec::new(),
         }
     }
 

@@ -26,6 +26,7 @@ async fn the_served_document_is_the_committed_one() {
         max_stream_bytes: 1024,
         authenticator: sluice::auth::Authenticator::new(cfg.auth.clone()),
         max_body_bytes: 1024,
+        webhooks: cfg.webhooks.clone(),
     };
     let app = sluice::http::router(state, &sluice::http::HttpSettings::from_config(&cfg));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

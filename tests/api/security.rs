@@ -11,6 +11,14 @@ const DEV_KEY: &str = include_str!("../../dev/salesforce-dev-key.pem");
 const DEV_CERT: &str = include_str!("../../src/auth/testdata/salesforce-dev-cert.pem");
 const UNPROTECTED: [&str; 2] = ["/health", "/ready"];
 
+/// Webhook routes: authenticated by a signature over the body, not a bearer token.
+fn is_webhook(operation: &utoipa::openapi::path::Operation) -> bool {
+    operation
+        .tags
+        .as_ref()
+        .is_some_and(|tags| tags.iter().any(|t| t == "webhooks"))
+}
+
 /// Every operation of the OpenAPI document, with its path parameters filled in.
 fn operations() -> Vec<(Method, String, utoipa::openapi::path::Operation)> {
     let doc = sluice::http::openapi::document();
@@ -41,17 +49,36 @@ fn operations() -> Vec<(Method, String, utoipa::openapi::path::Operation)> {
 async fn every_route_but_health_and_the_document_answers_401_without_a_token(pool: PgPool) {
     let hub = TestHub::start_api_only(pool).await;
     let mut protected = 0;
-    for (method, path, _) in operations() {
-        let response = hub
+    let mut signed = 0;
+    for (method, path, operation) in operations() {
+        let mut request = hub
             .http
             .request(method.clone(), format!("{}{path}", hub.url))
             .header("content-type", "application/json")
-            .body("[]")
-            .send()
-            .await
-            .unwrap();
+            .body("[]");
+        if is_webhook(&operation) {
+            // A bearer token is not what a webhook route takes: it still needs a signature.
+            request = request
+                .bearer_auth(&hub.token)
+                .header("stripe-signature", "t=1,v1=00");
+        }
+        let response = request.send().await.unwrap();
         if UNPROTECTED.contains(&path.as_str()) {
             assert_eq!(response.status(), 200, "{method} {path}");
+            continue;
+        }
+        if is_webhook(&operation) {
+            signed += 1;
+            assert_eq!(
+                response.status(),
+                401,
+                "{method} {path} without a valid signature"
+            );
+            let problem: Value = response.json().await.unwrap();
+            assert_eq!(
+                problem["type"],
+                "https://sluice.dev/problems/invalid-signature"
+            );
             continue;
         }
         protected += 1;
@@ -66,6 +93,7 @@ async fn every_route_but_health_and_the_document_answers_401_without_a_token(poo
         protected >= 8,
         "only {protected} protected operations found"
     );
+    assert_eq!(signed, 1, "the webhook route");
     let document = hub
         .http
         .get(format!("{}/openapi.json", hub.url))
@@ -88,6 +116,31 @@ fn the_document_declares_bearer_auth_and_each_protected_operation_its_refusals()
             continue;
         }
         let security = serde_json::to_value(&operation.security).unwrap();
+        if is_webhook(&operation) {
+            // Its own schemes, any one of them; no bearer token, so no per-caller limit or 403.
+            assert_eq!(
+                security,
+                json!([{"stripe_signature": []}, {"github_signature": []},
+                       {"shopify_signature": []}, {"hmac_signature": []}]),
+                "{method} {path}"
+            );
+            for name in [
+                "stripe_signature",
+                "github_signature",
+                "shopify_signature",
+                "hmac_signature",
+            ] {
+                let scheme = serde_json::to_value(&schemes[name]).unwrap();
+                assert_eq!(
+                    (scheme["type"].as_str(), scheme["in"].as_str()),
+                    (Some("apiKey"), Some("header")),
+                    "{name}"
+                );
+            }
+            assert!(operation.responses.responses.contains_key("401"));
+            assert!(!operation.responses.responses.contains_key("429"));
+            continue;
+        }
         assert_eq!(security, json!([{"bearer": []}]), "{method} {path}");
         for status in ["401", "403", "429"] {
             assert!(

@@ -4,6 +4,7 @@
 
 mod check;
 mod erp_fr;
+mod nested;
 mod parse;
 mod pipeline;
 mod real_exports;
