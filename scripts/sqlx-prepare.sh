@@ -18,7 +18,8 @@ fi
 export PATH="$PWD/$bin:$PATH"
 
 server=$(scripts/postgres.sh)
-database=sluice_sqlx_prepare
+# SQLX_PREPARE_DATABASE lets two checkouts on one server prepare at the same time.
+database=${SQLX_PREPARE_DATABASE:-sluice_sqlx_prepare}
 export DATABASE_URL="${server%/*}/$database"
 # A fresh database each time, so that it holds exactly what migrations/ creates.
 sqlx database drop -y >/dev/null
