@@ -21,6 +21,8 @@ mod push_dynos;
 mod push_faults;
 mod push_limits;
 mod push_support;
+mod reads;
+mod reads_support;
 mod resilience;
 mod security;
 mod sources_support;
