@@ -22,6 +22,7 @@ mod push_faults;
 mod push_limits;
 mod push_support;
 mod reads;
+mod reads_changes;
 mod reads_merge;
 mod reads_support;
 mod resilience;
