@@ -12,6 +12,7 @@ pub mod listen;
 pub mod metrics;
 pub mod poller;
 pub mod reader;
+pub mod report;
 pub mod routes;
 pub mod rows;
 pub mod store;

@@ -242,3 +242,42 @@ async fn a_dead_dynos_lease_is_taken_over_once_it_expires(pool: PgPool) {
             .unwrap();
     assert_eq!(owner, None, "a stopping dyno gives its lease back");
 }
+
+#[sqlx::test]
+async fn operators_see_each_reads_last_poll_lag_rows_and_calls(pool: PgPool) {
+    let hub = hub(pool, &contact_reads(60), false).await;
+    let seed: Vec<_> = (0..3)
+        .map(|i| crate::reads_support::fields(contact(&format!("O-{i}"), "Seen")))
+        .collect();
+    hub.sim.sim.seed("Contact", &seed).expect("seeded");
+    let dyno = Dyno::start(&hub, "web.1");
+    first_load_done(&hub.pool, "Contact").await;
+    dyno.halt().await;
+    let calls = hub.sim.sim.stats().families()["bulk_query_calls"];
+
+    let metrics = hub.get("/metrics").await.text().await.expect("text");
+    assert!(
+        metrics.contains("sluice_read_rows_total{object=\"Contact\"} 3\n"),
+        "{metrics}"
+    );
+    assert!(metrics.contains(&format!(
+        "sluice_read_calls_total{{object=\"Contact\"}} {calls}\n"
+    )));
+    let lag = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("sluice_read_lag_seconds{object=\"Contact\"} "))
+        .and_then(|v| v.parse::<f64>().ok())
+        .expect("a lag");
+    assert!((0.0..60.0).contains(&lag), "{lag}");
+    assert!(metrics.contains("sluice_read_last_poll_timestamp_seconds{object=\"Contact\"} 1"));
+
+    let text = sluice::ops::status_text(&hub.pool, 5)
+        .await
+        .expect("status");
+    let line = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Reads from Salesforce"))
+        .find(|l| l.trim_start().starts_with("Contact"))
+        .expect("a Contact line");
+    assert!(line.contains(&format!(" {calls} ")), "{line}");
+}
