@@ -57,7 +57,7 @@ pub async fn render(pool: &PgPool, failures_shown: i64) -> Result<String, sqlx::
     if let Some(until) = usage.paused_until.filter(|t| *t > chrono::Utc::now()) {
         let _ = writeln!(out, "  calls paused until {} UTC", until.format("%H:%M:%S"));
     }
-    crate::read::report::text(&mut out, &reads);
+    super::reads::text(&mut out, &reads);
     let total: i64 = groups.iter().map(|g| g.count).sum();
     let _ = writeln!(out, "\nFailures: {}", number(total));
     for g in &groups {

@@ -12,7 +12,6 @@ pub mod listen;
 pub mod metrics;
 pub mod poller;
 pub mod reader;
-pub mod report;
 pub mod routes;
 pub mod rows;
 pub mod store;

@@ -76,7 +76,7 @@ mod tests {
         assert!(html.contains("data-lag>1 min"), "{html}");
         assert!(html.contains("&lt;b&gt;INVALID_FIELD"));
         let mut text = String::new();
-        crate::read::report::text(&mut text, &[status()]);
+        crate::ops::reads_text(&mut text, &[status()]);
         assert!(
             text.contains("Contact") && text.contains("100,000"),
             "{text}"

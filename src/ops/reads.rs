@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use super::store::ReadStatus;
 use crate::observe::format::{duration, number};
+use crate::read::store::ReadStatus;
 
 /// Per object: the last read, the lag, rows read and calls spent.
 pub fn text(out: &mut String, reads: &[ReadStatus]) {
@@ -30,5 +30,39 @@ pub fn text(out: &mut String, reads: &[ReadStatus]) {
             number(r.calls_today),
             r.last_error.as_deref().unwrap_or("")
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_read_is_a_line_with_its_figures() {
+        let status = ReadStatus {
+            object: "Contact".into(),
+            last_read_at: None,
+            last_started_at: None,
+            lag_seconds: Some(75.0),
+            watermark: None,
+            first_load_done: true,
+            reads: 3,
+            rows_read: 100_000,
+            calls: 7,
+            calls_today: 7,
+            lease_owner: None,
+            last_error: Some("INVALID_FIELD".into()),
+        };
+        let mut out = String::new();
+        text(&mut out, &[status]);
+        let line = out.lines().last().unwrap_or_default();
+        assert!(
+            line.contains("Contact") && line.contains("100,000") && line.contains("1 min"),
+            "{out}"
+        );
+        assert!(line.ends_with("INVALID_FIELD"));
+        let mut none = String::new();
+        text(&mut none, &[]);
+        assert!(none.is_empty());
     }
 }
