@@ -205,6 +205,19 @@ impl Mapping {
         &self.external_id
     }
 
+    /// The incoming values the external id is made from, by the sender's names, before any
+    /// cleaning: the door checks them, since cleaning would repair a key by guessing.
+    pub fn external_id_inputs<'a>(
+        &'a self,
+        input: &'a Map<String, Value>,
+    ) -> impl Iterator<Item = (&'a str, &'a Value)> {
+        self.fields
+            .iter()
+            .filter(|rule| rule.target == self.external_id)
+            .flat_map(FieldRule::reads)
+            .filter_map(|name| Some((name, lookup(input, name)?)))
+    }
+
     /// The file this mapping was read from (or the name given to `from_toml_str`).
     pub fn file(&self) -> &str {
         &self.file
