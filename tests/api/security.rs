@@ -275,16 +275,20 @@ async fn a_preflight_allows_every_method_of_the_api_and_carries_the_security_hea
             allowed.split(',').any(|m| m.trim() == method.as_str()),
             "{method} {path}: {allowed}"
         );
-        assert_eq!(
-            headers["strict-transport-security"],
-            "max-age=31536000; includeSubDomains"
-        );
-        assert_eq!(headers["x-content-type-options"], "nosniff");
-        assert_eq!(headers["x-frame-options"], "DENY");
-        assert_eq!(headers["cache-control"], "no-store");
-        assert!(headers.contains_key("content-security-policy"));
+        assert_security_headers(headers);
         assert!(headers.contains_key("x-request-id"));
     }
+}
+
+fn assert_security_headers(headers: &reqwest::header::HeaderMap) {
+    assert_eq!(
+        headers["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(headers.contains_key("content-security-policy"));
 }
 
 #[sqlx::test]
@@ -299,14 +303,7 @@ async fn every_answer_carries_the_security_headers(pool: PgPool) {
         .unwrap();
     for response in [ok, refused] {
         let headers = response.headers();
-        assert_eq!(
-            headers["strict-transport-security"],
-            "max-age=31536000; includeSubDomains"
-        );
-        assert_eq!(headers["x-content-type-options"], "nosniff");
-        assert_eq!(headers["x-frame-options"], "DENY");
-        assert_eq!(headers["cache-control"], "no-store");
-        assert!(headers.contains_key("content-security-policy"));
+        assert_security_headers(headers);
     }
 }
 
