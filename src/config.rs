@@ -110,6 +110,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest NDJSON stream accepted in one request.
     pub max_stream_bytes: usize,
+    /// Most decompressed bytes per compressed byte of a gzip body: a bound on zip bombs.
+    pub max_decompression_ratio: usize,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
     pub log: LogConfig,
@@ -238,6 +240,7 @@ impl Config {
             ),
             max_body_bytes: env.parse_or("SLUICE_MAX_BODY_BYTES", 10 * 1024 * 1024)?,
             max_stream_bytes: env.parse_or("SLUICE_MAX_STREAM_BYTES", 1024 * 1024 * 1024)?,
+            max_decompression_ratio: env.parse_or("SLUICE_MAX_DECOMPRESSION_RATIO", 100)?,
             request_timeout: Duration::from_secs(Env::in_range(
                 "SLUICE_REQUEST_TIMEOUT_SECS",
                 env.parse_or("SLUICE_REQUEST_TIMEOUT_SECS", 25)?,

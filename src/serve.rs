@@ -47,6 +47,7 @@ pub async fn run(
         authenticator,
         max_body_bytes: cfg.max_body_bytes,
         max_stream_bytes: cfg.max_stream_bytes,
+        max_decompression_ratio: cfg.max_decompression_ratio,
         webhooks: cfg.webhooks.clone(),
     };
     let app = http::router(state, &HttpSettings::from_config(&cfg));
