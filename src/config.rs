@@ -12,10 +12,12 @@ use secrecy::SecretString;
 use url::Url;
 
 pub mod pulls;
+pub mod reads;
 pub mod sources;
 pub mod webhooks;
 
 pub use pulls::PullConfig;
+pub use reads::ReadConfig;
 pub use webhooks::Webhooks;
 
 use crate::auth::AuthConfig;
@@ -124,6 +126,8 @@ pub struct Config {
     pub webhooks: std::sync::Arc<Webhooks>,
     /// The scheduled pulls and their scheduler's settings.
     pub pulls: PullConfig,
+    /// The objects read back from Salesforce, and how.
+    pub reads: ReadConfig,
 }
 
 /// Requests per caller (`issuer|subject`), per process: each dyno counts on its own.
@@ -222,6 +226,7 @@ impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let (mappings, catalog) = mappings_from_env(env)?;
         let (webhooks, pull_sources) = sources::load(env, &mappings_dir(env), &mappings)?;
+        let reads = ReadConfig::from_env(env, &catalog)?;
         Ok(Self {
             port: env.parse_or("PORT", 8080)?,
             database: DatabaseConfig::from_env(env)?,
@@ -288,6 +293,7 @@ impl Config {
                 tick: Duration::from_secs(1),
                 sources: pull_sources,
             },
+            reads,
         })
     }
 }

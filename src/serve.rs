@@ -86,6 +86,19 @@ pub async fn run(
         .enabled
         .then(|| tokio::spawn(crate::sources::pulls::run(puller.clone(), shutdown.clone())));
 
+    // Salesforce's changes read back (READ_ENABLED), woken by change events.
+    let reader = crate::read::Reader::new(
+        pool.clone(),
+        client.clone(),
+        describes.clone(),
+        cfg.reads.clone(),
+        owner_id(cfg.dyno.as_deref()),
+    );
+    let reads = cfg
+        .reads
+        .enabled
+        .then(|| tokio::spawn(crate::read::run(reader.clone(), shutdown.clone())));
+
     tracing::info!(address = %listener.local_addr()?, "listening");
     let server =
         axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
@@ -116,6 +129,18 @@ pub async fn run(
         tracing::warn!(
             released,
             "pull cut short at the deadline; its lease was given back"
+        );
+    }
+    if let Some(mut reads) = reads
+        && tokio::time::timeout_at(deadline, &mut reads).await.is_err()
+    {
+        reads.abort();
+        let released = crate::read::store::release_all(&pool, reader.owner())
+            .await
+            .unwrap_or(0);
+        tracing::warn!(
+            released,
+            "read cut short at the deadline; its lease was given back"
         );
     }
     match tokio::time::timeout_at(deadline, server).await {
