@@ -79,9 +79,6 @@ pub struct PushConfig {
     pub bulk_max_records: u32,
     /// Calls to Salesforce in progress at once, for every dyno together.
     pub max_concurrent_calls: u32,
-    /// Timeout of one Salesforce call (`SALESFORCE_TIMEOUT_SECS`): a concurrency permit outlives
-    /// it a little, so that a dead process's permit comes back.
-    pub call_timeout: Duration,
     /// How often the scheduler looks for due work even without a notification.
     pub sweep_interval: Duration,
     /// How long a claimed batch stays leased to one scheduler before another may reclaim it.
@@ -115,6 +112,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest NDJSON stream accepted in one request.
     pub max_stream_bytes: usize,
+    /// Most decompressed bytes per compressed byte of a gzip body: a bound on zip bombs.
+    pub max_decompression_ratio: usize,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
     pub log: LogConfig,
@@ -246,6 +245,7 @@ impl Config {
             ),
             max_body_bytes: env.parse_or("SLUICE_MAX_BODY_BYTES", 10 * 1024 * 1024)?,
             max_stream_bytes: env.parse_or("SLUICE_MAX_STREAM_BYTES", 1024 * 1024 * 1024)?,
+            max_decompression_ratio: env.parse_or("SLUICE_MAX_DECOMPRESSION_RATIO", 100)?,
             request_timeout: Duration::from_secs(Env::in_range(
                 "SLUICE_REQUEST_TIMEOUT_SECS",
                 env.parse_or("SLUICE_REQUEST_TIMEOUT_SECS", 25)?,
@@ -348,7 +348,6 @@ impl PushConfig {
                 1,
                 100,
             )?,
-            call_timeout: Duration::from_secs(env.parse_or("SALESFORCE_TIMEOUT_SECS", 60)?),
             sweep_interval: env.millis_or("PUSH_SWEEP_INTERVAL_MS", 2000)?,
             lease: Duration::from_secs(env.parse_or("PUSH_LEASE_SECS", 120)?),
             max_attempts: Env::in_range(
@@ -367,6 +366,19 @@ impl PushConfig {
             limit_pause: Duration::from_secs(env.parse_or("PUSH_LIMIT_PAUSE_SECS", 60)?),
             enabled: env.parse_or("PUSH_ENABLED", true)?,
         })
+    }
+}
+
+impl PushConfig {
+    /// The caps of the call gate every Salesforce call passes, for calls that time out after
+    /// `call_timeout` (`SALESFORCE_TIMEOUT_SECS`, read once into [`SalesforceConfig`]).
+    pub fn gate_settings(&self, call_timeout: Duration) -> crate::salesforce::gate::GateSettings {
+        crate::salesforce::gate::GateSettings {
+            max_calls_per_second: self.max_calls_per_second,
+            max_concurrent_calls: self.max_concurrent_calls,
+            daily_budget_percent: self.daily_budget_percent,
+            call_timeout,
+        }
     }
 }
 
@@ -405,7 +417,13 @@ pub fn salesforce_from_env(env: &Env) -> Result<SalesforceConfig, ConfigError> {
         username: env.required("SALESFORCE_USERNAME")?.to_owned(),
         private_key_pem: SecretString::from(key),
         api_version,
-        request_timeout: Duration::from_secs(env.parse_or("SALESFORCE_TIMEOUT_SECS", 60)?),
+        // Read here only: the gate's timings follow it through the client.
+        request_timeout: Duration::from_secs(Env::in_range(
+            "SALESFORCE_TIMEOUT_SECS",
+            env.parse_or("SALESFORCE_TIMEOUT_SECS", 60)?,
+            1,
+            600,
+        )?),
     })
 }
 

@@ -13,6 +13,7 @@ use crate::describe::{DescribeError, Describes};
 use crate::http::{self, HttpSettings};
 use crate::push::{self, Pusher};
 use crate::salesforce::SalesforceClient;
+use crate::salesforce::gate::CallGate;
 use crate::sources::pulls::Puller;
 use crate::state::AppState;
 
@@ -26,7 +27,14 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // Before the first Salesforce call, so that every call is counted.
     crate::observe::metrics::install();
-    let client = SalesforceClient::new(cfg.salesforce.clone()).context("SALESFORCE_* settings")?;
+    // Every call passes the gate from the first one (start-up's describes included).
+    let gate = CallGate::new(
+        pool.clone(),
+        cfg.push.gate_settings(cfg.salesforce.request_timeout),
+    );
+    let client = SalesforceClient::new(cfg.salesforce.clone())
+        .context("SALESFORCE_* settings")?
+        .with_gate(gate);
     let authenticator = Authenticator::new(cfg.auth.clone());
     let catalog = Arc::new(cfg.catalog.clone());
     let describes = Describes::default();
@@ -39,6 +47,7 @@ pub async fn run(
         authenticator,
         max_body_bytes: cfg.max_body_bytes,
         max_stream_bytes: cfg.max_stream_bytes,
+        max_decompression_ratio: cfg.max_decompression_ratio,
         webhooks: cfg.webhooks.clone(),
     };
     let app = http::router(state, &HttpSettings::from_config(&cfg));

@@ -26,6 +26,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Largest NDJSON stream (`SLUICE_MAX_STREAM_BYTES`).
     pub max_stream_bytes: usize,
+    /// Most decompressed bytes per compressed byte of a gzip body (`SLUICE_MAX_DECOMPRESSION_RATIO`).
+    pub max_decompression_ratio: usize,
     /// The sources that send signed webhooks, with their secrets.
     pub webhooks: Arc<Webhooks>,
 }

@@ -79,6 +79,9 @@ pub async fn limit_callers(
     next.run(req).await
 }
 
+/// Every method the API's routes use (the OpenAPI document is checked against this in tests).
+pub const API_METHODS: [Method; 3] = [Method::GET, Method::POST, Method::DELETE];
+
 /// CORS for the configured origins only; `None` (no CORS headers at all) when none are.
 pub fn cors(origins: &[String]) -> Option<CorsLayer> {
     let origins: Vec<HeaderValue> = origins
@@ -91,7 +94,7 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
-            .allow_methods([Method::GET, Method::POST])
+            .allow_methods(API_METHODS)
             .allow_headers([
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,

@@ -79,10 +79,11 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             caller_limits,
             limits::limit_callers,
         ));
-    let router = middleware::stack(router, settings);
-    // Outermost, so that preflight requests are answered before any other layer sees them.
-    match limits::cors(&settings.cors_origins) {
+    // Outside the caller limits and auth, so preflights are answered before them, but inside the
+    // common stack, so preflight answers carry the same security headers and request id.
+    let router = match limits::cors(&settings.cors_origins) {
         Some(cors) => router.layer(cors),
         None => router,
-    }
+    };
+    middleware::stack(router, settings)
 }

@@ -6,6 +6,7 @@
 //! ([`from_salesforce`]).
 
 mod answer;
+mod decode;
 pub mod from_salesforce;
 mod idempotency;
 pub mod intake;
@@ -17,6 +18,7 @@ mod records;
 pub mod routes;
 mod salesforce_records;
 mod sample;
+mod strict_json;
 pub mod try_file;
 
 pub use answer::{IngestResponse, RecordResult, RecordStatus};

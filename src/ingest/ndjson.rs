@@ -1,46 +1,46 @@
 //! Reading an NDJSON body (one record per line) as a stream, a chunk of records at a time, so
 //! that a load of hundreds of thousands of records never sits in memory whole.
 
-use axum::body::{Body, Bytes};
-use http_body_util::BodyExt;
-use serde_json::Value;
+use axum::body::Bytes;
 use sha2::{Digest, Sha256};
 
-/// A line that is not a record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineError {
-    pub index: usize,
-    pub message: String,
-}
+use super::decode::{DecodeError, DecodedBody};
+use super::strict_json::{self, Item};
 
 /// Why the stream as a whole cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum StreamError {
-    #[error("the body is larger than {limit} bytes")]
-    TooLarge { limit: usize },
-    #[error("a line is longer than {limit} bytes")]
-    LineTooLong { limit: usize },
-    #[error("the body could not be read: {0}")]
-    Read(String),
+    #[error(transparent)]
+    Body(#[from] DecodeError),
+    /// `line` counts every line of the body from 1, blank ones too; `index` is the record's.
+    #[error("line {line} (record {index}) is longer than {limit} bytes")]
+    LineTooLong {
+        line: usize,
+        index: usize,
+        limit: usize,
+    },
 }
 
 /// Longest accepted line: one record.
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 
 pub struct NdjsonReader {
-    body: Body,
+    body: DecodedBody,
+    /// Bytes read and not yet split into lines, from `start`.
     pending: Vec<u8>,
+    start: usize,
     done: bool,
-    read: usize,
-    limit: usize,
+    /// Records (non-blank lines) read so far.
     index: usize,
+    /// Lines read so far, blank ones too.
+    lines: usize,
     hasher: Sha256,
 }
 
 impl NdjsonReader {
     /// `hash_prefix` starts the digest of the body (see [`NdjsonReader::digest`]), so that the
     /// same bytes posted for another object hash differently.
-    pub fn new(body: Body, limit: usize, hash_prefix: &str) -> Self {
+    pub fn new(body: DecodedBody, hash_prefix: &str) -> Self {
         let mut hasher = Sha256::new();
         hasher.update(hash_prefix.as_bytes());
         hasher.update([0]);
@@ -48,89 +48,71 @@ impl NdjsonReader {
             hasher,
             body,
             pending: Vec::new(),
+            start: 0,
             done: false,
-            read: 0,
-            limit,
             index: 0,
+            lines: 0,
         }
     }
 
     /// Up to `max` records, each with its index among the body's non-blank lines; an empty
     /// vector at the end of the body.
-    pub async fn next_chunk(
-        &mut self,
-        max: usize,
-    ) -> Result<Vec<(usize, Result<Value, LineError>)>, StreamError> {
+    pub async fn next_chunk(&mut self, max: usize) -> Result<Vec<Item>, StreamError> {
         let mut out = Vec::with_capacity(max.min(4096));
         while out.len() < max {
-            if let Some(line) = self.take_line()? {
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                let index = self.index;
-                self.index += 1;
-                let parsed = serde_json::from_slice::<Value>(&line).map_err(|e| LineError {
-                    index,
-                    message: format!("not valid JSON: {e}"),
-                });
-                out.push((index, parsed));
+            if self.next_line(&mut out)? {
                 continue;
             }
             if self.done {
                 break;
             }
-            self.fill().await?;
+            match self.body.next().await? {
+                Some(data) => self.push(&data),
+                None => self.done = true,
+            }
         }
         Ok(out)
     }
 
-    fn take_line(&mut self) -> Result<Option<Vec<u8>>, StreamError> {
-        if let Some(pos) = self.pending.iter().position(|b| *b == b'\n') {
-            let rest = self.pending.split_off(pos + 1);
-            let mut line = std::mem::replace(&mut self.pending, rest);
-            line.pop();
-            return Ok(Some(line));
+    /// Parses the next complete line into `out` (nothing for a blank one); false when no
+    /// complete line is buffered.
+    fn next_line(&mut self, out: &mut Vec<Item>) -> Result<bool, StreamError> {
+        let rest = &self.pending[self.start..];
+        let (line, used) = match rest.iter().position(|b| *b == b'\n') {
+            Some(pos) => (&rest[..pos], pos + 1),
+            None if self.done && !rest.is_empty() => (rest, rest.len()),
+            None if rest.len() > MAX_LINE_BYTES => return Err(self.too_long()),
+            None => return Ok(false),
+        };
+        if line.len() > MAX_LINE_BYTES {
+            return Err(self.too_long());
         }
-        if self.pending.len() > MAX_LINE_BYTES {
-            return Err(StreamError::LineTooLong {
-                limit: MAX_LINE_BYTES,
-            });
+        self.lines += 1;
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            out.push(strict_json::parse_record(self.index, line));
+            self.index += 1;
         }
-        if self.done && !self.pending.is_empty() {
-            return Ok(Some(std::mem::take(&mut self.pending)));
-        }
-        Ok(None)
+        self.start += used;
+        Ok(true)
     }
 
-    async fn fill(&mut self) -> Result<(), StreamError> {
-        loop {
-            match self.body.frame().await {
-                None => {
-                    self.done = true;
-                    return Ok(());
-                }
-                Some(Err(e)) => return Err(StreamError::Read(e.to_string())),
-                Some(Ok(frame)) => {
-                    if let Ok(data) = frame.into_data() {
-                        return self.push(data);
-                    }
-                }
-            }
+    fn too_long(&self) -> StreamError {
+        StreamError::LineTooLong {
+            line: self.lines + 1,
+            index: self.index,
+            limit: MAX_LINE_BYTES,
         }
     }
 
-    fn push(&mut self, data: Bytes) -> Result<(), StreamError> {
-        self.read += data.len();
-        if self.read > self.limit {
-            return Err(StreamError::TooLarge { limit: self.limit });
-        }
-        self.hasher.update(&data);
-        self.pending.extend_from_slice(&data);
-        Ok(())
+    fn push(&mut self, data: &Bytes) {
+        self.hasher.update(data);
+        self.pending.drain(..self.start);
+        self.start = 0;
+        self.pending.extend_from_slice(data);
     }
 
-    /// SHA-256 of the prefix and every byte read, hex: the request's identity for
-    /// `Idempotency-Key`.
+    /// SHA-256 of the prefix and every decoded byte, hex: the request's identity for
+    /// `Idempotency-Key` (the same records hash the same whether sent compressed or not).
     pub fn digest(self) -> String {
         format!("{:x}", self.hasher.finalize())
     }
@@ -138,14 +120,21 @@ impl NdjsonReader {
 
 #[cfg(test)]
 mod tests {
+    use axum::body::Body;
+
     use super::*;
+    use crate::ingest::decode::Encoding;
+
+    fn plain(body: &'static str, limit: usize) -> DecodedBody {
+        DecodedBody::new(Body::from(body), Encoding::Identity, limit, 100)
+    }
 
     async fn chunks(
         body: &'static str,
         max: usize,
         limit: usize,
     ) -> Result<Vec<usize>, StreamError> {
-        let mut reader = NdjsonReader::new(Body::from(body), limit, "");
+        let mut reader = NdjsonReader::new(plain(body, limit), "");
         let mut sizes = Vec::new();
         loop {
             let chunk = reader.next_chunk(max).await?;
@@ -164,8 +153,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_bad_line_is_reported_with_its_index_and_the_rest_still_reads() {
-        let mut reader =
-            NdjsonReader::new(Body::from("{\"a\":1}\nnot json\n{\"a\":3}\n"), 1000, "");
+        let mut reader = NdjsonReader::new(plain("{\"a\":1}\nnot json\n{\"a\":3}\n", 1000), "");
         let chunk = reader.next_chunk(10).await.unwrap();
         assert_eq!(chunk.len(), 3);
         assert!(chunk[0].1.is_ok());
@@ -184,6 +172,35 @@ mod tests {
     #[tokio::test]
     async fn a_body_over_the_limit_fails_as_a_whole() {
         let result = chunks("{\"a\":1}\n{\"a\":2}\n", 10, 8).await;
-        assert!(matches!(result, Err(StreamError::TooLarge { limit: 8 })));
+        assert!(matches!(
+            result,
+            Err(StreamError::Body(DecodeError::TooLarge { limit: 8 }))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_line_too_long_is_named_by_its_number_and_record() {
+        let long = format!(
+            "{{\"a\":1}}\n\n{{\"a\":\"{}\"}}\n",
+            "x".repeat(MAX_LINE_BYTES)
+        );
+        let body = DecodedBody::new(Body::from(long), Encoding::Identity, 1 << 30, 100);
+        let mut reader = NdjsonReader::new(body, "");
+        let error = reader.next_chunk(10).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                StreamError::LineTooLong {
+                    line: 3,
+                    index: 1,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(
+            error.to_string().starts_with("line 3 (record 1)"),
+            "{error}"
+        );
     }
 }

@@ -2,11 +2,10 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
 use sqlx::PgConnection;
 
-use super::ndjson::LineError;
 use super::records::{self, ParsedBatch};
+use super::strict_json::Item;
 use crate::normalize::Mapping;
 use crate::salesforce::SObjectDescribe;
 use crate::staging::{self, ObjectName, StageOutcome, StageRow};
@@ -18,7 +17,7 @@ pub async fn check_chunk(
     object: &ObjectName,
     mapping: &Mapping,
     describe: Option<&SObjectDescribe>,
-    items: Vec<(usize, Result<Value, LineError>)>,
+    items: Vec<Item>,
 ) -> Result<ParsedBatch, sqlx::Error> {
     let mut batch = records::prepare(items, mapping);
     let ids = records::external_ids(&batch);
@@ -42,7 +41,7 @@ pub async fn stage_chunk(
     object: &ObjectName,
     mapping: &Mapping,
     describe: Option<&SObjectDescribe>,
-    items: Vec<(usize, Result<Value, LineError>)>,
+    items: Vec<Item>,
 ) -> Result<(ParsedBatch, Vec<StageOutcome>), sqlx::Error> {
     let batch = check_chunk(conn, object, mapping, describe, items).await?;
     let rows: Vec<&StageRow> = batch.rows.iter().map(|(row, _)| row).collect();

@@ -11,10 +11,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::ndjson::{LineError, NdjsonReader};
+use super::decode::DecodedBody;
+use super::ndjson::NdjsonReader;
 use super::pipeline::check_chunk;
 use super::records::{MAX_RECORDS_PER_REQUEST, ParsedBatch, parse_array};
-use super::routes::{Format, authorized_mapping, body_format, stream_error};
+use super::routes::{
+    Format, authorized_mapping, body_encoding, body_format, decode_error, decoded, stream_error,
+};
+use super::strict_json::Item;
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, FieldProblem, Problem};
 use crate::extract::ApiPath;
@@ -150,18 +154,14 @@ pub async fn preview_records(
     caller.require(Scope::RecordsWrite)?;
     let (spec, mapping) = authorized_mapping(&state, &caller, &object, Some(&source))?;
     let body = request.into_body();
-    let items = match body_format(&headers)? {
+    let format = body_format(&headers)?;
+    let body = decoded(&state, body, body_encoding(&headers)?, state.max_body_bytes);
+    let items = match format {
         Format::JsonArray => {
-            let bytes = axum::body::to_bytes(body, state.max_body_bytes)
-                .await
-                .map_err(|_| ApiError::PayloadTooLarge {
-                    limit: state.max_body_bytes,
-                })?;
-            let items = parse_array(&bytes)
-                .map_err(|e| ApiError::bad_request("body", e.rule, e.message))?;
-            items.into_iter().map(Ok).enumerate().collect()
+            let bytes = body.read_all().await.map_err(decode_error)?;
+            parse_array(&bytes).map_err(|e| ApiError::bad_request("body", e.rule, e.message))?
         }
-        Format::Ndjson => ndjson_sample(body, state.max_body_bytes, &object).await?,
+        Format::Ndjson => ndjson_sample(body, &object).await?,
     };
     let describe = state.describes.get(spec.name.as_str());
     let mut conn = state.pool.acquire().await?;
@@ -176,12 +176,8 @@ pub async fn preview_records(
 
 /// An NDJSON sample, bounded like a JSON array: its bytes by the body limit, its records by
 /// [`MAX_RECORDS_PER_REQUEST`].
-async fn ndjson_sample(
-    body: axum::body::Body,
-    limit: usize,
-    object: &str,
-) -> Result<Vec<(usize, Result<Value, LineError>)>, ApiError> {
-    let mut reader = NdjsonReader::new(body, limit, object);
+async fn ndjson_sample(body: DecodedBody, object: &str) -> Result<Vec<Item>, ApiError> {
+    let mut reader = NdjsonReader::new(body, object);
     let items = reader
         .next_chunk(MAX_RECORDS_PER_REQUEST + 1)
         .await

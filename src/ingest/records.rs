@@ -5,9 +5,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::ndjson::LineError;
+use super::strict_json::{self, ArrayError, Item};
 use crate::error::FieldProblem;
 use crate::normalize::{FieldIssue, Mapping, Normalized};
 use crate::salesforce::SObjectDescribe;
@@ -47,41 +47,34 @@ pub struct BatchError {
     pub message: String,
 }
 
-/// Reads a JSON array body into its items.
-pub fn parse_array(body: &[u8]) -> Result<Vec<Value>, BatchError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| BatchError {
-        rule: "json",
-        message: format!("not valid JSON: {e}"),
-    })?;
-    let Value::Array(items) = value else {
-        return Err(BatchError {
+/// Reads a JSON array body into its items, each with its index; a record that is not one (a key
+/// given twice) is an error of that record.
+pub fn parse_array(body: &[u8]) -> Result<Vec<Item>, BatchError> {
+    let items = strict_json::parse_array(body, MAX_RECORDS_PER_REQUEST).map_err(|e| match e {
+        ArrayError::Json(e) => BatchError {
+            rule: "json",
+            message: format!("not valid JSON: {e}"),
+        },
+        ArrayError::NotArray => BatchError {
             rule: "type",
             message: "expected a JSON array of records".into(),
-        });
-    };
+        },
+        ArrayError::TooMany { count, max } => BatchError {
+            rule: "too_many",
+            message: format!("{count} records; at most {max} per array (send NDJSON for more)"),
+        },
+    })?;
     if items.is_empty() {
         return Err(BatchError {
             rule: "empty",
             message: "the array holds no records".into(),
         });
     }
-    if items.len() > MAX_RECORDS_PER_REQUEST {
-        return Err(BatchError {
-            rule: "too_many",
-            message: format!(
-                "{} records; at most {MAX_RECORDS_PER_REQUEST} per array (send NDJSON for more)",
-                items.len()
-            ),
-        });
-    }
     Ok(items)
 }
 
 /// Normalizes items (with their request indexes) through `mapping`, merging repeated external ids.
-pub fn prepare(
-    items: impl IntoIterator<Item = (usize, Result<Value, LineError>)>,
-    mapping: &Mapping,
-) -> ParsedBatch {
+pub fn prepare(items: impl IntoIterator<Item = Item>, mapping: &Mapping) -> ParsedBatch {
     let mut batch = ParsedBatch::default();
     let mut position: HashMap<ExternalId, usize> = HashMap::new();
     for (index, item) in items {
@@ -91,7 +84,7 @@ pub fn prepare(
             Err(e) => {
                 batch
                     .problems
-                    .push(problem(index, None, "record", "json", &e.message));
+                    .push(problem(index, None, &e.field, e.rule, &e.message));
                 continue;
             }
         };
@@ -195,19 +188,24 @@ fn normalize(index: usize, item: Value, mapping: &Mapping) -> Result<StageRow, R
     };
     let mut record = mapping.normalize(&raw);
     let field = mapping.external_id_field();
-    let raw_id = match record.fields.get(field) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    };
-    let external_id = match ExternalId::parse(&raw_id) {
+    if let Some(issue) = raw_key_issue(mapping, &raw) {
+        record
+            .issues
+            .retain(|i| i.salesforce_field.as_deref() != Some(field));
+        record.issues.push(issue);
+    }
+    let external_id = match key_of(record.fields.get(field)) {
         Ok(id) => Some(id),
         Err(e) => {
             // The mapping says why when it refused the field itself; otherwise the key says.
             let named = |i: &FieldIssue| i.salesforce_field.as_deref() == Some(field);
             if !record.issues.iter().any(named) {
                 let (rule, message) = match e {
-                    InvalidKey::TooLong => ("too_long", e.to_string()),
+                    KeyError::Invalid(InvalidKey::TooLong) => ("too_long", e.to_string()),
+                    KeyError::Invalid(InvalidKey::ControlCharacter(_)) => {
+                        ("control_character", format!("the external id {e}"))
+                    }
+                    KeyError::Type(_) => ("type", e.to_string()),
                     _ => ("required", "the external id is required".to_owned()),
                 };
                 record
@@ -227,6 +225,49 @@ fn normalize(index: usize, item: Value, mapping: &Mapping) -> Result<StageRow, R
             external_id: external_id.map(String::from),
             record,
         })),
+    }
+}
+
+/// Why a normalized field is not an external id.
+#[derive(Debug, thiserror::Error)]
+enum KeyError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidKey),
+    /// A number that is not an integer held exactly (1.0, 1e3, past 64 bits), or another type:
+    /// its text would be a guess.
+    #[error("the external id must be a string or an integer, not {0}")]
+    Type(String),
+}
+
+/// The sender's external id as sent must be text without control characters (CR, LF, NUL, …)
+/// or an integer JSON holds exactly: cleaning would otherwise turn `"C\n1"` into `"C 1"` and
+/// `1.0` into `"1.0"`, guessing at a key that decides which record is written.
+fn raw_key_issue(mapping: &Mapping, raw: &Map<String, Value>) -> Option<FieldIssue> {
+    let field = mapping.external_id_field();
+    mapping.external_id_inputs(raw).find_map(|(name, value)| {
+        let (rule, message) = match value {
+            Value::String(s) => {
+                let c = s.chars().find(|c| c.is_control())?;
+                let e = InvalidKey::ControlCharacter(c.into());
+                ("control_character", format!("the external id {e}"))
+            }
+            Value::Number(n) if n.is_i64() || n.is_u64() => return None,
+            Value::Null => return None,
+            other => ("type", KeyError::Type(other.to_string()).to_string()),
+        };
+        Some(FieldIssue::new(name, rule, message).on(field))
+    })
+}
+
+/// The external id a normalized field holds: a string, or an integer that JSON held exactly.
+fn key_of(value: Option<&Value>) -> Result<ExternalId, KeyError> {
+    match value {
+        None | Some(Value::Null) => Ok(ExternalId::parse("")?),
+        Some(Value::String(s)) => Ok(ExternalId::parse(s)?),
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => {
+            Ok(ExternalId::parse(&n.to_string())?)
+        }
+        Some(other) => Err(KeyError::Type(other.to_string())),
     }
 }
 

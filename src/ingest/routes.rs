@@ -1,4 +1,3 @@
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
@@ -6,12 +5,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::answer::{IngestResponse, replay};
+use super::decode::{DecodeError, DecodedBody, Encoding};
 use super::idempotency::{self, IdempotencyKey, StoredAnswer};
 use super::ndjson::{NdjsonReader, StreamError};
 use super::pipeline::stage_chunk;
 use super::records::parse_array;
 use crate::auth::{Caller, Scope};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, FieldProblem, Problem};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::normalize::Mapping;
 use crate::objects::ObjectSpec;
@@ -40,7 +40,9 @@ pub(super) enum Format {
 /// Stage records of one Salesforce object.
 ///
 /// The body is a JSON array of records (`application/json`, at most 10,000) or one record per
-/// line (`application/x-ndjson`, streamed, for large loads). Each record is normalized through
+/// line (`application/x-ndjson`, streamed, for large loads), plain or `Content-Encoding: gzip`.
+/// A record holding a key twice is refused, as is an external id that is not text free of
+/// control characters or an integer JSON holds exactly. Each record is normalized through
 /// the sender's mapping (`source`) and checked against Salesforce's describe of the object; valid
 /// records are staged and pushed to Salesforce by the scheduler, invalid ones are reported one by
 /// one with the field, the rule and why. Two records with the same external id are merged (later
@@ -68,7 +70,7 @@ pub(super) enum Format {
         (status = 404, description = "Unknown object, or no mapping for this source and object", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Idempotency-Key reused with another body", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Neither application/json nor application/x-ndjson", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Neither application/json nor application/x-ndjson, or a Content-Encoding other than gzip", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Every record was rejected", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable; retry", body = Problem, content_type = "application/problem+json"),
     ),
@@ -85,6 +87,7 @@ pub async fn post_records(
     caller.require(Scope::RecordsWrite)?;
     let (spec, mapping) = authorized_mapping(&state, &caller, &object, params.source.as_deref())?;
     let format = body_format(&headers)?;
+    let encoding = body_encoding(&headers)?;
     let key = IdempotencyKey::from_headers(&headers)?;
     let caller_id = format!("{}|{}", caller.issuer, caller.subject);
     let body = request.into_body();
@@ -93,8 +96,14 @@ pub async fn post_records(
         mut tx,
         answer,
     } = match format {
-        Format::JsonArray => json_array(&state, &spec.name, mapping, body).await?,
-        Format::Ndjson => ndjson(&state, &spec.name, mapping, body).await?,
+        Format::JsonArray => {
+            let body = decoded(&state, body, encoding, state.max_body_bytes);
+            json_array(&state, &spec.name, mapping, body).await?
+        }
+        Format::Ndjson => {
+            let body = decoded(&state, body, encoding, state.max_stream_bytes);
+            ndjson(&state, &spec.name, mapping, body).await?
+        }
     };
     let stored = StoredAnswer {
         status: answer.status().as_u16(),
@@ -147,20 +156,15 @@ async fn json_array(
     state: &AppState,
     object: &ObjectName,
     mapping: &Mapping,
-    body: Body,
+    body: DecodedBody,
 ) -> Result<Staged, ApiError> {
-    let bytes = axum::body::to_bytes(body, state.max_body_bytes)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge {
-            limit: state.max_body_bytes,
-        })?;
+    let bytes = body.read_all().await.map_err(decode_error)?;
     let hash = idempotency::request_hash(object.as_str(), &bytes);
     let items =
         parse_array(&bytes).map_err(|e| ApiError::bad_request("body", e.rule, e.message))?;
     drop(bytes);
     let describe = state.describes.get(object.as_str());
     let mut tx = state.pool.begin().await?;
-    let items = items.into_iter().map(Ok).enumerate().collect();
     let (batch, outcomes) =
         stage_chunk(&mut tx, object, mapping, describe.as_deref(), items).await?;
     let mut answer = IngestResponse::default();
@@ -174,9 +178,9 @@ async fn ndjson(
     state: &AppState,
     object: &ObjectName,
     mapping: &Mapping,
-    body: Body,
+    body: DecodedBody,
 ) -> Result<Staged, ApiError> {
-    let mut reader = NdjsonReader::new(body, state.max_stream_bytes, object.as_str());
+    let mut reader = NdjsonReader::new(body, object.as_str());
     let describe = state.describes.get(object.as_str());
     let mut tx = state.pool.begin().await?;
     let mut answer = IngestResponse::default();
@@ -208,12 +212,44 @@ async fn ndjson(
 
 pub(super) fn stream_error(e: StreamError) -> ApiError {
     match e {
-        StreamError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
-        StreamError::LineTooLong { .. } => {
-            ApiError::bad_request("body", "line_too_long", e.to_string())
+        StreamError::Body(e) => decode_error(e),
+        StreamError::LineTooLong { index, .. } => {
+            let message = e.to_string();
+            ApiError::BadRequest {
+                detail: format!("body: {message}"),
+                errors: vec![FieldProblem {
+                    index: Some(index),
+                    ..FieldProblem::new("body", "line_too_long", message)
+                }],
+            }
         }
-        StreamError::Read(_) => ApiError::bad_request("body", "unreadable", e.to_string()),
     }
+}
+
+pub(super) fn decode_error(e: DecodeError) -> ApiError {
+    match e {
+        DecodeError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
+        DecodeError::Ratio { .. } => {
+            ApiError::bad_request("body", "compression_ratio", e.to_string())
+        }
+        DecodeError::Corrupt(_) => ApiError::bad_request("body", "encoding", e.to_string()),
+        DecodeError::Read(_) => ApiError::bad_request("body", "unreadable", e.to_string()),
+    }
+}
+
+/// A request body decoded by its `Content-Encoding`, within `limit` decoded bytes.
+pub(super) fn decoded(
+    state: &AppState,
+    body: axum::body::Body,
+    encoding: Encoding,
+    limit: usize,
+) -> DecodedBody {
+    DecodedBody::new(body, encoding, limit, state.max_decompression_ratio)
+}
+
+/// The body's `Content-Encoding`: 415 for one the hub does not decode.
+pub(super) fn body_encoding(headers: &HeaderMap) -> Result<Encoding, ApiError> {
+    Encoding::from_headers(headers).map_err(|e| ApiError::UnsupportedMediaType(e.to_string()))
 }
 
 /// The object and the sender's mapping for it, once the caller may write both.

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::ndjson::LineError;
 use super::records::{MAX_RECORDS_PER_REQUEST, parse_array};
+use super::strict_json::{self, Item};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SampleError {
@@ -33,7 +33,7 @@ pub enum SampleError {
     Empty { path: String },
 }
 
-type Items = Vec<(usize, Result<Value, LineError>)>;
+type Items = Vec<Item>;
 
 /// Reads the records of `path`, by extension (`.json`, `.ndjson`/`.jsonl`, `.csv`/`.tsv`/`.txt`)
 /// or, for any other name, by its first character.
@@ -73,7 +73,7 @@ fn json_array(text: &str, path: &str) -> Result<Items, SampleError> {
         path: path.to_owned(),
         message: e.message,
     })?;
-    Ok(items.into_iter().map(Ok).enumerate().collect())
+    Ok(items)
 }
 
 /// Blank lines are skipped, as the API skips them.
@@ -82,13 +82,7 @@ fn ndjson(text: &str) -> Items {
         .filter(|l| !l.trim().is_empty())
         .take(MAX_RECORDS_PER_REQUEST + 1)
         .enumerate()
-        .map(|(index, line)| {
-            let parsed = serde_json::from_str(line).map_err(|e| LineError {
-                index,
-                message: format!("not valid JSON: {e}"),
-            });
-            (index, parsed)
-        })
+        .map(|(index, line)| strict_json::parse_record(index, line.as_bytes()))
         .collect()
 }
 

@@ -42,6 +42,8 @@ pub(crate) struct Reference {
     pub relationship: String,
     pub object: String,
     pub rule: FieldRule,
+    /// `relationship.field`, as issues name it.
+    pub salesforce_field: String,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +56,8 @@ pub struct Mapping {
     pub(crate) references: Vec<Reference>,
     /// Report incoming fields no rule reads, instead of ignoring them.
     pub(crate) strict: bool,
+    /// The top-level incoming names some rule reads (see [`Mapping::reads`]).
+    pub(crate) read: HashSet<String>,
     /// Cross-field rules checked on the normalized record.
     pub(crate) rules: Vec<Rule>,
     pub(crate) org: OrgRules,
@@ -99,11 +103,11 @@ fn with_clean_names(record: &Map<String, Value>) -> Cow<'_, Map<String, Value>> 
 
 /// Absent, null and blank text are all "no value": Sluice never clears a Salesforce field
 /// because a sender left a column empty.
-fn present(v: Option<&Value>) -> Option<Value> {
+fn present(v: Option<Value>) -> Option<Value> {
     match v {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(v) => Some(v.clone()),
+        v => v,
     }
 }
 
@@ -151,7 +155,7 @@ impl FieldRule {
         let issue = |rule: &str, message: String| {
             FieldIssue::new(self.label(), rule, message).on(salesforce_field)
         };
-        let read = |f: &str| present(cleaned(lookup(record, f), self.clean).as_ref());
+        let read = |f: &str| present(cleaned(lookup(record, f), self.clean));
         let mut value = match &self.input {
             Input::Field(f) => read(f),
             Input::Const(v) => Some(v.clone()),
@@ -168,7 +172,7 @@ impl FieldRule {
                     let out = step
                         .apply(v)
                         .map_err(|e| issue(step.rule(), e.to_string()))?;
-                    present(out.as_ref())
+                    present(out)
                 }
             };
         }
@@ -201,8 +205,35 @@ impl Mapping {
         &self.object
     }
 
+    /// The top-level incoming names the rules read, for `strict`: computed once, not per record.
+    pub(crate) fn reads(fields: &[FieldRule], references: &[Reference]) -> HashSet<String> {
+        fields
+            .iter()
+            .chain(references.iter().map(|r| &r.rule))
+            .flat_map(FieldRule::reads)
+            .map(|name| {
+                name.split_once('.')
+                    .map_or(name, |(head, _)| head)
+                    .to_owned()
+            })
+            .collect()
+    }
+
     pub fn external_id_field(&self) -> &str {
         &self.external_id
+    }
+
+    /// The incoming values the external id is made from, by the sender's names, before any
+    /// cleaning: the door checks them, since cleaning would repair a key by guessing.
+    pub fn external_id_inputs<'a>(
+        &'a self,
+        input: &'a Map<String, Value>,
+    ) -> impl Iterator<Item = (&'a str, &'a Value)> {
+        self.fields
+            .iter()
+            .filter(|rule| rule.target == self.external_id)
+            .flat_map(FieldRule::reads)
+            .filter_map(|name| Some((name, lookup(input, name)?)))
     }
 
     /// The file this mapping was read from (or the name given to `from_toml_str`).
@@ -306,8 +337,7 @@ impl Mapping {
             }
         }
         for reference in &self.references {
-            let salesforce_field = format!("{}.{}", reference.relationship, reference.rule.target);
-            match reference.rule.run(input, &salesforce_field) {
+            match reference.rule.run(input, &reference.salesforce_field) {
                 Ok(Some(v)) => {
                     let key = Map::from_iter([(reference.rule.target.clone(), v)]);
                     out.insert(reference.relationship.clone(), Value::Object(key));
@@ -325,15 +355,8 @@ impl Mapping {
             }
         }
         if self.strict {
-            let read: HashSet<&str> = self
-                .fields
-                .iter()
-                .chain(self.references.iter().map(|r| &r.rule))
-                .flat_map(FieldRule::reads)
-                .map(|name| name.split_once('.').map_or(name, |(head, _)| head))
-                .collect();
             for name in input.keys() {
-                if !read.contains(name.as_str()) {
+                if !self.read.contains(name.as_str()) {
                     issues.push(FieldIssue::new(
                         name.clone(),
                         "unknown_field",

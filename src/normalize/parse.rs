@@ -163,6 +163,7 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<Mapping>, Mapping
         };
         let on = event_types(spec).map_err(|p| fail(&at, p))?;
         mappings.push(Mapping {
+            read: Mapping::reads(&fields, &references),
             file: file.to_owned(),
             source: source.to_owned(),
             object: object.clone(),
@@ -242,6 +243,7 @@ fn reference(
         relationship: relationship.to_owned(),
         object: object.to_owned(),
         rule: field_rule(field, spec, REFERENCE_KEYS, defaults)?,
+        salesforce_field: format!("{relationship}.{field}"),
     })
 }
 

@@ -32,6 +32,9 @@ pub enum InvalidKey {
     Blank,
     #[error("longer than {MAX_EXTERNAL_ID_LEN} characters")]
     TooLong,
+    /// CR, LF, NUL and the like: they would split or hide the key in CSV, logs and SOQL.
+    #[error("holds the control character U+{0:04X}")]
+    ControlCharacter(u32),
 }
 
 /// Letters, digits and underscores, starting with a letter: object and field API names.
@@ -56,10 +59,14 @@ impl ObjectName {
 }
 
 impl ExternalId {
-    /// Takes the value as normalized (no trimming here): blank or too long is refused.
+    /// Takes the value as normalized (no trimming here): blank, too long or holding a control
+    /// character is refused.
     pub fn parse(raw: &str) -> Result<Self, InvalidKey> {
         if raw.trim().is_empty() {
             return Err(InvalidKey::Blank);
+        }
+        if let Some(c) = raw.chars().find(|c| c.is_control()) {
+            return Err(InvalidKey::ControlCharacter(c.into()));
         }
         if raw.chars().count() > MAX_EXTERNAL_ID_LEN {
             return Err(InvalidKey::TooLong);
@@ -131,5 +138,11 @@ mod tests {
             Err(InvalidKey::TooLong)
         );
         assert!(ExternalId::parse(&"é".repeat(255)).is_ok());
+        for bad in ["C-1\r\n", "C\u{0}1", "C\t1", "C\u{85}1"] {
+            assert!(
+                matches!(ExternalId::parse(bad), Err(InvalidKey::ControlCharacter(_))),
+                "{bad:?}"
+            );
+        }
     }
 }

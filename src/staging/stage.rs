@@ -32,17 +32,20 @@ pub async fn stage_records(
     rows: &[&StageRow],
 ) -> Result<Vec<StageOutcome>, sqlx::Error> {
     let ids: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
-    let fields: Vec<Value> = rows
+    // Sent as JSON text and cast in SQL: binding jsonb would first clone every row's map into a
+    // `Value`, and Postgres parses the text either way.
+    let fields = rows
         .iter()
-        .map(|r| Value::Object(r.fields.clone()))
-        .collect();
+        .map(|r| serde_json::to_string(&r.fields))
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     // A row comes back only when the statement changed it; the trigger has then decided whether
     // the new content still needs pushing (it may equal what Salesforce already has).
     let changed = sqlx::query!(
         r#"
         INSERT INTO staging_records AS s (object, external_id, fields)
-        SELECT $1, t.external_id, t.fields
-        FROM UNNEST($2::text[], $3::jsonb[]) AS t(external_id, fields)
+        SELECT $1, t.external_id, t.fields::jsonb
+        FROM UNNEST($2::text[], $3::text[]) AS t(external_id, fields)
         ON CONFLICT ON CONSTRAINT staging_records_object_external_id_key DO UPDATE
             SET fields = s.fields || EXCLUDED.fields, operation = 'upsert', origin = 'hub'
             WHERE s.fields || EXCLUDED.fields IS DISTINCT FROM s.fields

@@ -120,6 +120,13 @@ fn check(reply: &Reply, want: &Expect) -> Result<(), String> {
     Ok(())
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).expect("gzip");
+    encoder.finish().expect("gzip")
+}
+
 fn nested(depth: usize) -> Vec<u8> {
     format!("{}{}", "[".repeat(depth), "]".repeat(depth)).into_bytes()
 }
@@ -207,9 +214,10 @@ fn corpus() -> Vec<Case> {
     let deep_line: Vec<u8> = nested(10_000).into_iter().chain(*b"\n").collect();
     let latin1 = contact_with(",\"FirstName\":\"caf\u{e9}\"").into_iter().filter(|b| *b != 0xc3).collect();
     let invoice = b"/v1/objects/Invoice__c/records";
+    let long_line = format!("{}\n{{\"LastName\":\"{}\"}}\n", String::from_utf8_lossy(line), mb).into_bytes();
     let sql_field = r#","LastName'); DROP TABLE staging_records;--":"x""#;
     vec![
-        post("a body over the limit", RECORDS, JSON, huge).expect(413, "body"),
+        post("a body over the limit", RECORDS, JSON, huge.clone()).expect(413, "body"),
         post("an NDJSON stream over the limit", RECORDS, NDJSON, stream).expect(413, "body"),
         post("10,000 nested arrays", RECORDS, JSON, nested(10_000)).expect(400, "body"),
         post("10,000 nested arrays in a field", RECORDS, JSON, deep_field).expect(400, "body"),
@@ -219,7 +227,20 @@ fn corpus() -> Vec<Case> {
         post("a number beyond f64", invoice, JSON, br#"[{"Invoice_Number__c":"I-1","Amount__c":1e400}]"#.to_vec()).expect(400, "body"),
         post("a raw NUL byte in a string", RECORDS, JSON, contact_with(",\"FirstName\":\"a\0b\"")).expect(400, "body"),
         post("an escaped NUL in a value", RECORDS, JSON, contact_with(r#","FirstName":"a\u0000b""#)).expect(400, "input"),
-        post("an escaped NUL in an external id", RECORDS, JSON, br#"[{"External_Id__c":"H-\u0000","LastName":"D"}]"#.to_vec()).expect(400, "input"),
+        post("an escaped NUL in an external id", RECORDS, JSON, br#"[{"External_Id__c":"H-\u0000","LastName":"D"}]"#.to_vec()).expect(422, "External_Id__c"),
+        post("a CR/LF in an external id", RECORDS, JSON, br#"[{"External_Id__c":"H-1\r\nH-2","LastName":"D"}]"#.to_vec()).expect(422, "External_Id__c"),
+        post("an external id 1.0", RECORDS, JSON, br#"[{"External_Id__c":1.0,"LastName":"D"}]"#.to_vec()).expect(422, "External_Id__c"),
+        post("an external id 1e3", RECORDS, NDJSON, b"{\"External_Id__c\":1e3,\"LastName\":\"D\"}\n".to_vec()).expect(422, "External_Id__c"),
+        post("an external id past 64 bits", RECORDS, JSON, br#"[{"External_Id__c":18446744073709551616,"LastName":"D"}]"#.to_vec()).expect(422, "External_Id__c"),
+        post("an external id that is an object", RECORDS, JSON, br#"[{"External_Id__c":{"a":1},"LastName":"D"}]"#.to_vec()).expect(422, "External_Id__c"),
+        post("a key given twice", RECORDS, JSON, contact_with(r#","External_Id__c":"H-2""#)).expect(422, "External_Id__c"),
+        post("a key given twice on an NDJSON line", RECORDS, NDJSON, b"{\"External_Id__c\":\"H-1\",\"LastName\":\"A\",\"LastName\":\"B\"}\n".to_vec()).expect(422, "LastName"),
+        post("an NDJSON line over 1 MiB", RECORDS, NDJSON, long_line).expect(400, "body"),
+        post("a brotli body", RECORDS, JSON, contact_with("")).header("Content-Encoding", b"br").status(415),
+        post("a body encoded twice", RECORDS, JSON, gzip(&gzip(&contact_with("")))).header("Content-Encoding", b"gzip, gzip").status(415),
+        post("a body not gzip sent as gzip", RECORDS, JSON, contact_with("")).header("Content-Encoding", b"gzip").expect(400, "body"),
+        post("a gzip bomb", RECORDS, NDJSON, gzip(&vec![b'\n'; 3 * MAX_BODY / 2])).header("Content-Encoding", b"gzip").expect(400, "body"),
+        post("a gzip body that inflates past the limit", RECORDS, JSON, gzip(&huge)).header("Content-Encoding", b"gzip").expect(413, "body"),
         post("a 1 MB string", RECORDS, JSON, contact_with(&format!(",\"FirstName\":\"{mb}\""))).expect(422, "FirstName"),
         post("a 1 MB external id", RECORDS, JSON, format!(r#"[{{"External_Id__c":"{mb}","LastName":"D"}}]"#).into_bytes()).expect(422, "External_Id__c"),
         post("a field name with SQL", RECORDS, JSON, contact_with(sql_field)).expect(422, "LastName'); DROP TABLE staging_records;--"),
@@ -233,10 +254,10 @@ fn corpus() -> Vec<Case> {
         post("a wrong method", RECORDS, JSON, contact_with("")).method("PUT").status(405),
         post("an unknown route", b"/v1/objects/Contact/records/H-1/../../etc/passwd", JSON, contact_with("")).status(404),
         Case::get("a path segment with SQL", b"/v1/objects/Contact/records/x'%20OR%20'1'='1").status(404),
-        Case::get("a path segment with a NUL", b"/v1/objects/Contact/records/x%00y").expect(400, "input"),
+        Case::get("a path segment with a NUL", b"/v1/objects/Contact/records/x%00y").expect(400, "external_id"),
         Case::get("invalid UTF-8 in a path segment", b"/v1/objects/Contact/records/%FF%FE").expect(400, "path"),
         Case::get("a query number beyond i64", b"/v1/failures?limit=9223372036854775808").expect(400, "query"),
-        Case::get("a CR/LF in a path segment", b"/v1/objects/Contact/records/x%0D%0ASet-Cookie:%20a=b").status(404),
+        Case::get("a CR/LF in a path segment", b"/v1/objects/Contact/records/x%0D%0ASet-Cookie:%20a=b").expect(400, "external_id"),
     ]
 }
 
@@ -303,28 +324,60 @@ async fn sql_in_values_and_external_ids_is_stored_as_text(pool: PgPool) {
     assert_eq!(count_rows(&hub.pool, "true").await, 1);
 }
 
-/// RFC 8259 §4 leaves repeated names to the parser: ingest keeps the last, as `JSON.parse`
-/// does, and stages one record.
+/// RFC 8259 §4 leaves repeated names to the parser: guessing which one the sender meant could
+/// give a record another's external id, so the record is refused, naming the key and its index,
+/// and the others in the batch are staged.
 #[sqlx::test]
-async fn a_repeated_key_keeps_its_last_value(pool: PgPool) {
+async fn a_record_with_a_repeated_key_is_refused_and_the_others_staged(pool: PgPool) {
     let hub = hub(pool).await;
     let headers: [(&str, &[u8]); 1] = [("Content-Type", JSON.as_bytes())];
-    let body = contact_with(r#","LastName":"Martin""#);
-    let reply = raw(&hub, "POST", RECORDS, &headers, body).await;
+    let body = br#"[{"External_Id__c":"H-1","LastName":"Durand"},
+                    {"External_Id__c":"H-2","LastName":"Martin","External_Id__c":"H-1"}]"#;
+    let reply = raw(&hub, "POST", RECORDS, &headers, body.to_vec()).await;
     assert_eq!(
         reply.status,
         202,
         "{}",
         String::from_utf8_lossy(&reply.body)
     );
+    let answer: Value = serde_json::from_slice(&reply.body).expect("json");
+    let refused = &answer["results"][1];
+    assert_eq!(refused["status"], "rejected", "{answer}");
+    assert_eq!(refused["errors"][0]["field"], "External_Id__c", "{answer}");
+    assert_eq!(refused["errors"][0]["rule"], "duplicate_key", "{answer}");
     let record: Value = hub
         .get("/v1/objects/Contact/records/H-1")
         .await
         .json()
         .await
         .expect("json");
-    assert_eq!(record["fields"]["LastName"], json!("Martin"), "{record}");
+    assert_eq!(record["fields"]["LastName"], json!("Durand"), "{record}");
     assert_eq!(count_rows(&hub.pool, "true").await, 1);
+}
+
+#[sqlx::test]
+async fn an_ndjson_line_too_long_is_named_by_its_line_and_record(pool: PgPool) {
+    let hub = hub(pool).await;
+    let headers: [(&str, &[u8]); 1] = [("Content-Type", NDJSON.as_bytes())];
+    let line = r#"{"External_Id__c":"H-1","LastName":"Durand"}"#;
+    let body = format!(
+        "{line}\n\n{line}\n{{\"LastName\":\"{}\"}}\n",
+        "x".repeat(1 << 20)
+    );
+    let reply = raw(&hub, "POST", RECORDS, &headers, body.into_bytes()).await;
+    assert_eq!(
+        reply.status,
+        400,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let problem: Value = serde_json::from_slice(&reply.body).expect("json");
+    let error = &problem["errors"][0];
+    assert_eq!(error["rule"], "line_too_long", "{problem}");
+    assert_eq!(error["index"], 2, "{problem}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("line 4 (record 2)"), "{problem}");
+    assert_eq!(count_rows(&hub.pool, "true").await, 0);
 }
 
 fn urlencoding(s: &str) -> String {

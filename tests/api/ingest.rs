@@ -244,3 +244,49 @@ async fn health_is_open_and_ready_checks_the_database(pool: PgPool) {
     let ready = reqwest::get(format!("{}/ready", hub.url)).await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
 }
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[sqlx::test]
+async fn gzip_bodies_are_staged_as_their_plain_records_and_hash_the_same(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    let array = serde_json::to_vec(&contacts("G", 300)).unwrap();
+    let ndjson: String = contacts("N", 300)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{c}\n"))
+        .collect();
+    for (content_type, plain, key) in [
+        ("application/json", array, "gz-array"),
+        ("application/x-ndjson", ndjson.into_bytes(), "gz-ndjson"),
+    ] {
+        let send = |body: Vec<u8>, encoding: Option<&'static str>| {
+            let mut request = hub
+                .http
+                .post(format!("{}/v1/objects/Contact/records", hub.url))
+                .bearer_auth(&hub.token)
+                .header("content-type", content_type)
+                .header("idempotency-key", key)
+                .body(body);
+            if let Some(encoding) = encoding {
+                request = request.header("content-encoding", encoding);
+            }
+            request.send()
+        };
+        let response = send(gzip(&plain), Some("gzip")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::ACCEPTED, "{content_type}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["staged"], 300, "{content_type}: {body}");
+        // The same records sent plain are the same request: the first answer comes back.
+        let again = send(plain, None).await.unwrap();
+        assert_eq!(again.status(), StatusCode::ACCEPTED);
+        assert_eq!(again.json::<Value>().await.unwrap(), body);
+    }
+    assert_eq!(count_rows(&hub.pool, "object = 'Contact'").await, 600);
+}

@@ -251,6 +251,47 @@ async fn cors_headers_are_absent_unless_the_origin_is_configured(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn a_preflight_allows_every_method_of_the_api_and_carries_the_security_headers(pool: PgPool) {
+    let overrides = [
+        ("PUSH_ENABLED", "false"),
+        ("SLUICE_CORS_ORIGINS", "https://app.example.com"),
+    ];
+    let hub = TestHub::start_with(pool, &overrides).await;
+    let operations = operations();
+    assert!(operations.iter().any(|(m, _, _)| *m == Method::DELETE));
+    for (method, path, _) in operations {
+        let response = hub
+            .http
+            .request(Method::OPTIONS, format!("{}{path}", hub.url))
+            .header("origin", "https://app.example.com")
+            .header("access-control-request-method", method.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{method} {path}");
+        let headers = response.headers();
+        let allowed = headers["access-control-allow-methods"].to_str().unwrap();
+        assert!(
+            allowed.split(',').any(|m| m.trim() == method.as_str()),
+            "{method} {path}: {allowed}"
+        );
+        assert_security_headers(headers);
+        assert!(headers.contains_key("x-request-id"));
+    }
+}
+
+fn assert_security_headers(headers: &reqwest::header::HeaderMap) {
+    assert_eq!(
+        headers["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(headers.contains_key("content-security-policy"));
+}
+
+#[sqlx::test]
 async fn every_answer_carries_the_security_headers(pool: PgPool) {
     let hub = TestHub::start_api_only(pool).await;
     let ok = hub.get("/v1/failures").await;
@@ -262,14 +303,7 @@ async fn every_answer_carries_the_security_headers(pool: PgPool) {
         .unwrap();
     for response in [ok, refused] {
         let headers = response.headers();
-        assert_eq!(
-            headers["strict-transport-security"],
-            "max-age=31536000; includeSubDomains"
-        );
-        assert_eq!(headers["x-content-type-options"], "nosniff");
-        assert_eq!(headers["x-frame-options"], "DENY");
-        assert_eq!(headers["cache-control"], "no-store");
-        assert!(headers.contains_key("content-security-policy"));
+        assert_security_headers(headers);
     }
 }
 

@@ -18,7 +18,7 @@ fn prepared(value: serde_json::Value) -> ParsedBatch {
     let set = mappings();
     let mapping = set.get("default", "Contact").expect("Contact mapping");
     let items = parse_array(value.to_string().as_bytes()).expect("an array");
-    prepare(items.into_iter().map(Ok).enumerate(), mapping)
+    prepare(items, mapping)
 }
 
 /// Normalized and checked without a describe, as before the hub has read it.
@@ -121,13 +121,7 @@ fn an_unreadable_ndjson_line_is_one_record_problem() {
     let mapping = set.get("default", "Contact").unwrap();
     let items = vec![
         (0, Ok(json!({"External_Id__c": "C-1", "LastName": "A"}))),
-        (
-            1,
-            Err(LineError {
-                index: 1,
-                message: "not valid JSON".into(),
-            }),
-        ),
+        strict_json::parse_record(1, b"not json"),
     ];
     let mut batch = prepare(items, mapping);
     validate(&mut batch, mapping, None, &HashSet::new());
@@ -228,5 +222,59 @@ fn a_refused_record_lists_the_mappings_and_the_describes_problems_with_its_exter
                 "too_long"
             ),
         ]
+    );
+}
+
+#[test]
+fn a_record_with_a_key_given_twice_is_refused_alone_naming_the_key() {
+    let set = mappings();
+    let mapping = set.get("default", "Contact").unwrap();
+    let body = br#"[{"External_Id__c": "C-1", "LastName": "A"},
+                    {"External_Id__c": "C-2", "LastName": "B", "External_Id__c": "C-1"}]"#;
+    let mut batch = prepare(parse_array(body).unwrap(), mapping);
+    validate(&mut batch, mapping, None, &HashSet::new());
+    assert_eq!(batch.rows.len(), 1);
+    assert_eq!(
+        rules(&batch),
+        vec![(Some(1), "External_Id__c", "duplicate_key")]
+    );
+}
+
+#[test]
+fn an_external_id_must_be_text_without_controls_or_an_exact_integer() {
+    let body = br#"[{"External_Id__c": 42, "LastName": "A"},
+                    {"External_Id__c": 1.0, "LastName": "A"},
+                    {"External_Id__c": 1e3, "LastName": "A"},
+                    {"External_Id__c": 18446744073709551616, "LastName": "A"},
+                    {"External_Id__c": "C-5\r\n", "LastName": "A"},
+                    {"External_Id__c": "C\u00006", "LastName": "A"},
+                    {"External_Id__c": true, "LastName": "A"},
+                    {"External_Id__c": -8, "LastName": "A"}]"#;
+    let set = mappings();
+    let mapping = set.get("default", "Contact").unwrap();
+    let mut batch = prepare(parse_array(body).unwrap(), mapping);
+    validate(&mut batch, mapping, None, &HashSet::new());
+    let ids: Vec<&str> = batch
+        .rows
+        .iter()
+        .map(|(r, _)| r.external_id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["42", "-8"]);
+    let field = "External_Id__c";
+    assert_eq!(
+        rules(&batch),
+        vec![
+            (Some(1), field, "type"),
+            (Some(2), field, "type"),
+            (Some(3), field, "type"),
+            (Some(4), field, "control_character"),
+            (Some(5), field, "control_character"),
+            (Some(6), field, "type"),
+        ]
+    );
+    assert!(
+        batch.problems[3].message.contains("U+000D"),
+        "{:?}",
+        batch.problems[3]
     );
 }
