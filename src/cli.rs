@@ -73,6 +73,9 @@ pub struct SimulateArgs {
     /// How long an access token lives without use, in seconds.
     #[arg(long, env = "SIM_TOKEN_TTL_SECS", default_value_t = 7200)]
     pub token_ttl_secs: u64,
+    /// Refuse REST calls past this many in any one second (403 REQUEST_LIMIT_EXCEEDED).
+    #[arg(long, env = "SIM_MAX_CALLS_PER_SECOND")]
+    pub max_calls_per_second: Option<u32>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -12,10 +12,12 @@ use secrecy::SecretString;
 use url::Url;
 
 pub mod pulls;
+pub mod reads;
 pub mod sources;
 pub mod webhooks;
 
 pub use pulls::PullConfig;
+pub use reads::ReadConfig;
 pub use webhooks::Webhooks;
 
 use crate::auth::AuthConfig;
@@ -77,9 +79,6 @@ pub struct PushConfig {
     pub bulk_max_records: u32,
     /// Calls to Salesforce in progress at once, for every dyno together.
     pub max_concurrent_calls: u32,
-    /// Timeout of one Salesforce call (`SALESFORCE_TIMEOUT_SECS`): a concurrency permit outlives
-    /// it a little, so that a dead process's permit comes back.
-    pub call_timeout: Duration,
     /// How often the scheduler looks for due work even without a notification.
     pub sweep_interval: Duration,
     /// How long a claimed batch stays leased to one scheduler before another may reclaim it.
@@ -127,6 +126,8 @@ pub struct Config {
     pub webhooks: std::sync::Arc<Webhooks>,
     /// The scheduled pulls and their scheduler's settings.
     pub pulls: PullConfig,
+    /// The objects read back from Salesforce, and how.
+    pub reads: ReadConfig,
 }
 
 /// Requests per caller (`issuer|subject`), per process: each dyno counts on its own.
@@ -225,6 +226,7 @@ impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let (mappings, catalog) = mappings_from_env(env)?;
         let (webhooks, pull_sources) = sources::load(env, &mappings_dir(env), &mappings)?;
+        let reads = ReadConfig::from_env(env, &catalog)?;
         Ok(Self {
             port: env.parse_or("PORT", 8080)?,
             database: DatabaseConfig::from_env(env)?,
@@ -291,6 +293,7 @@ impl Config {
                 tick: Duration::from_secs(1),
                 sources: pull_sources,
             },
+            reads,
         })
     }
 }
@@ -345,7 +348,6 @@ impl PushConfig {
                 1,
                 100,
             )?,
-            call_timeout: Duration::from_secs(env.parse_or("SALESFORCE_TIMEOUT_SECS", 60)?),
             sweep_interval: env.millis_or("PUSH_SWEEP_INTERVAL_MS", 2000)?,
             lease: Duration::from_secs(env.parse_or("PUSH_LEASE_SECS", 120)?),
             max_attempts: Env::in_range(
@@ -364,6 +366,19 @@ impl PushConfig {
             limit_pause: Duration::from_secs(env.parse_or("PUSH_LIMIT_PAUSE_SECS", 60)?),
             enabled: env.parse_or("PUSH_ENABLED", true)?,
         })
+    }
+}
+
+impl PushConfig {
+    /// The caps of the call gate every Salesforce call passes, for calls that time out after
+    /// `call_timeout` (`SALESFORCE_TIMEOUT_SECS`, read once into [`SalesforceConfig`]).
+    pub fn gate_settings(&self, call_timeout: Duration) -> crate::salesforce::gate::GateSettings {
+        crate::salesforce::gate::GateSettings {
+            max_calls_per_second: self.max_calls_per_second,
+            max_concurrent_calls: self.max_concurrent_calls,
+            daily_budget_percent: self.daily_budget_percent,
+            call_timeout,
+        }
     }
 }
 
@@ -402,7 +417,13 @@ pub fn salesforce_from_env(env: &Env) -> Result<SalesforceConfig, ConfigError> {
         username: env.required("SALESFORCE_USERNAME")?.to_owned(),
         private_key_pem: SecretString::from(key),
         api_version,
-        request_timeout: Duration::from_secs(env.parse_or("SALESFORCE_TIMEOUT_SECS", 60)?),
+        // Read here only: the gate's timings follow it through the client.
+        request_timeout: Duration::from_secs(Env::in_range(
+            "SALESFORCE_TIMEOUT_SECS",
+            env.parse_or("SALESFORCE_TIMEOUT_SECS", 60)?,
+            1,
+            600,
+        )?),
     })
 }
 

@@ -20,6 +20,7 @@ pub mod objects;
 pub mod observe;
 pub mod ops;
 pub mod push;
+pub mod read;
 pub mod records;
 pub mod salesforce;
 pub mod serve;

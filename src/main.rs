@@ -116,6 +116,7 @@ async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     cfg.username = args.username;
     cfg.daily_api_limit = args.daily_limit;
     cfg.token_ttl = std::time::Duration::from_secs(args.token_ttl_secs);
+    cfg.max_calls_per_second = args.max_calls_per_second;
     if let Some(path) = args.public_key {
         cfg.public_key_pem = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;

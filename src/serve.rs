@@ -13,6 +13,7 @@ use crate::describe::{DescribeError, Describes};
 use crate::http::{self, HttpSettings};
 use crate::push::{self, Pusher};
 use crate::salesforce::SalesforceClient;
+use crate::salesforce::gate::CallGate;
 use crate::sources::pulls::Puller;
 use crate::state::AppState;
 
@@ -26,7 +27,14 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // Before the first Salesforce call, so that every call is counted.
     crate::observe::metrics::install();
-    let client = SalesforceClient::new(cfg.salesforce.clone()).context("SALESFORCE_* settings")?;
+    // Every call passes the gate from the first one (start-up's describes included).
+    let gate = CallGate::new(
+        pool.clone(),
+        cfg.push.gate_settings(cfg.salesforce.request_timeout),
+    );
+    let client = SalesforceClient::new(cfg.salesforce.clone())
+        .context("SALESFORCE_* settings")?
+        .with_gate(gate);
     let authenticator = Authenticator::new(cfg.auth.clone());
     let catalog = Arc::new(cfg.catalog.clone());
     let describes = Describes::default();
@@ -78,6 +86,19 @@ pub async fn run(
         .enabled
         .then(|| tokio::spawn(crate::sources::pulls::run(puller.clone(), shutdown.clone())));
 
+    // Salesforce's changes read back (READ_ENABLED), woken by change events.
+    let reader = crate::read::Reader::new(
+        pool.clone(),
+        client.clone(),
+        describes.clone(),
+        cfg.reads.clone(),
+        owner_id(cfg.dyno.as_deref()),
+    );
+    let reads = cfg
+        .reads
+        .enabled
+        .then(|| tokio::spawn(crate::read::run(reader.clone(), shutdown.clone())));
+
     tracing::info!(address = %listener.local_addr()?, "listening");
     let server =
         axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
@@ -108,6 +129,18 @@ pub async fn run(
         tracing::warn!(
             released,
             "pull cut short at the deadline; its lease was given back"
+        );
+    }
+    if let Some(mut reads) = reads
+        && tokio::time::timeout_at(deadline, &mut reads).await.is_err()
+    {
+        reads.abort();
+        let released = crate::read::store::release_all(&pool, reader.owner())
+            .await
+            .unwrap_or(0);
+        tracing::warn!(
+            released,
+            "read cut short at the deadline; its lease was given back"
         );
     }
     match tokio::time::timeout_at(deadline, server).await {

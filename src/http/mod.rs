@@ -48,6 +48,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(failures::discard_failures))
         .routes(routes!(observe::metrics::get_metrics))
         .routes(routes!(records::get_record_by_salesforce_id))
+        .routes(routes!(crate::read::routes::get_changes))
         .routes(routes!(push::push_now::push_records_now))
         .routes(routes!(ingest::from_salesforce::post_salesforce_records))
         .routes(routes!(sources::webhooks::receive::receive_webhook))

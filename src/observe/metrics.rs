@@ -123,6 +123,8 @@ pub async fn render(state: &AppState) -> Result<String, sqlx::Error> {
         gauge_family(&mut out, name, help);
         let _ = writeln!(out, "{name} {value}");
     }
+    let reads = crate::read::store::statuses(&state.pool).await?;
+    crate::read::metrics::render(&mut out, &reads, label);
     Ok(out)
 }
 

@@ -6,6 +6,7 @@
 
 pub mod mappings;
 pub mod pull;
+mod reads;
 mod status;
 
 use chrono::{DateTime, Utc};
@@ -13,6 +14,7 @@ use sqlx::PgPool;
 
 use crate::staging::{self, FailureFilter, ObjectName, Requeue};
 
+pub use reads::text as reads_text;
 pub use status::render as status_text;
 
 /// Which failed records `sluice retry` / `sluice discard` apply to.

@@ -13,6 +13,7 @@ pub async fn render(pool: &PgPool, failures_shown: i64) -> Result<String, sqlx::
     let usage = gate::usage(pool).await?;
     let groups = staging::failure_groups(pool).await?;
     let recent = staging::list_failed(pool, &FailureFilter::default(), failures_shown).await?;
+    let reads = crate::read::store::statuses(pool).await?;
 
     let mut out = String::from("Records by object\n");
     let _ = writeln!(
@@ -56,6 +57,7 @@ pub async fn render(pool: &PgPool, failures_shown: i64) -> Result<String, sqlx::
     if let Some(until) = usage.paused_until.filter(|t| *t > chrono::Utc::now()) {
         let _ = writeln!(out, "  calls paused until {} UTC", until.format("%H:%M:%S"));
     }
+    super::reads::text(&mut out, &reads);
     let total: i64 = groups.iter().map(|g| g.count).sum();
     let _ = writeln!(out, "\nFailures: {}", number(total));
     for g in &groups {

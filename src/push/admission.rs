@@ -1,6 +1,10 @@
-//! The push's seat at the call gate ([`crate::salesforce::gate`]): a concurrency slot, then a
-//! place in the current second, within the daily budget, honouring a shared pause.
+//! The push's look at the call gate ([`crate::salesforce::gate`]) before it claims a batch:
+//! while every dyno is paused (the daily budget, an outage, `REQUEST_LIMIT_EXCEEDED`) nothing is
+//! claimed. The caps themselves (a concurrency slot, a place in the second) are taken by the
+//! Salesforce client for each request, right before it goes out, so that a batch being built or
+//! a Bulk job being polled never holds them.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -8,124 +12,116 @@ use sqlx::PgPool;
 
 use crate::config::PushConfig;
 use crate::salesforce::SalesforceClient;
-use crate::salesforce::gate::{self, CallPermit, GateLimits, Permit, permits};
+use crate::salesforce::gate::{self, CallGate, CallPermit, Hold, PauseReason};
 
-/// How soon to look again when every concurrency slot is taken.
-const SLOTS_BUSY_WAIT: Duration = Duration::from_millis(50);
-/// Rounds of the gate one admission may go through before it gives up for now.
-const MAX_ROUNDS: usize = 8;
+/// The longest the scheduler sleeps on a pause before it looks again (a pause may be lifted
+/// early: a new budget setting, a probe that succeeded on another dyno).
+const LONGEST_PAUSED_WAIT: Duration = Duration::from_secs(30);
+/// The shortest wait on a pause that is about to end.
+const SHORTEST_PAUSED_WAIT: Duration = Duration::from_millis(20);
 
-/// Whether a call may go now.
+/// Whether a batch may be claimed now.
 pub(super) enum Admission {
-    /// Go, holding this concurrency slot; give it back after the call.
+    /// Go. The permit holds nothing: each call takes its own places at the gate.
     Go(CallPermit),
     Wait(Duration),
 }
 
-/// Admits the push's calls through the gate, and keeps the org's usage the gate decides on.
+/// The push's view of the gate, and of the pause it last reported.
 #[derive(Clone)]
 pub(super) struct Gatekeeper {
     pool: PgPool,
     client: SalesforceClient,
-    limits: GateLimits,
-    max_concurrent_calls: u32,
-    /// A concurrency slot outlives the call timeout a little, so a dead process's slot returns.
-    permit_ttl: Duration,
-    /// How long every dyno pauses when `/limits` cannot be read.
-    limit_pause: Duration,
+    gate: CallGate,
+    /// The pause this process last logged, so that a pause is logged once, not every look.
+    reported: Arc<Mutex<Option<PauseReason>>>,
 }
 
 impl Gatekeeper {
+    /// The client whose every call passes the gate of this database and these caps (the one
+    /// the client has already, when it has one).
+    pub(super) fn gated(
+        pool: &PgPool,
+        client: SalesforceClient,
+        cfg: &PushConfig,
+    ) -> SalesforceClient {
+        match client.gate() {
+            Some(_) => client,
+            None => {
+                let settings = cfg.gate_settings(client.request_timeout());
+                client.with_gate(CallGate::new(pool.clone(), settings))
+            }
+        }
+    }
+
     pub(super) fn new(pool: PgPool, client: SalesforceClient, cfg: &PushConfig) -> Self {
+        let client = Self::gated(&pool, client, cfg);
+        let gate = client.gate().cloned().unwrap_or_else(|| {
+            CallGate::new(pool.clone(), cfg.gate_settings(client.request_timeout()))
+        });
         Self {
             pool,
             client,
-            limits: GateLimits {
-                max_calls_per_second: cfg.max_calls_per_second,
-                daily_budget_percent: cfg.daily_budget_percent,
-                recheck_after: cfg.limit_pause,
-            },
-            max_concurrent_calls: cfg.max_concurrent_calls,
-            permit_ttl: cfg.call_timeout + Duration::from_secs(30),
-            limit_pause: cfg.limit_pause,
+            gate,
+            reported: Arc::default(),
         }
     }
 
-    /// Takes a concurrency slot, then a place in the current second (in that order, so that the
-    /// call goes in the second it was counted in), waiting at most about `patience`.
-    pub(super) async fn admit(&self, patience: Duration) -> Result<Admission, sqlx::Error> {
-        let deadline = tokio::time::Instant::now() + patience;
-        let slot = permits::acquire(
-            &self.pool,
-            self.max_concurrent_calls,
-            self.permit_ttl,
-            patience,
-        )
-        .await?;
-        let Some(permit) = slot else {
-            return Ok(Admission::Wait(SLOTS_BUSY_WAIT));
-        };
-        match self.pass_gate(deadline).await {
-            Ok(None) => Ok(Admission::Go(permit)),
-            Ok(Some(wait)) => {
-                self.give_back(&permit).await;
-                Ok(Admission::Wait(wait))
-            }
-            Err(e) => {
-                self.give_back(&permit).await;
-                Err(e)
-            }
-        }
+    /// `Go` unless every dyno is paused; then how long until it ends (at most
+    /// [`LONGEST_PAUSED_WAIT`]). The caps are the client's business (see the module doc).
+    pub(super) async fn admit(&self, _patience: Duration) -> Result<Admission, sqlx::Error> {
+        let hold = self.gate.hold().await?;
+        self.report(hold);
+        Ok(match hold {
+            None => Admission::Go(CallPermit::default()),
+            Some(hold) => Admission::Wait(
+                hold.remaining()
+                    .clamp(SHORTEST_PAUSED_WAIT, LONGEST_PAUSED_WAIT),
+            ),
+        })
     }
 
-    /// `None` once the gate grants a call; `Some(wait)` when it would not before `deadline`.
-    async fn pass_gate(
-        &self,
-        deadline: tokio::time::Instant,
-    ) -> Result<Option<Duration>, sqlx::Error> {
-        for _ in 0..MAX_ROUNDS {
-            match gate::acquire(&self.pool, self.limits).await? {
-                Permit::Granted => return Ok(None),
-                Permit::Wait(wait) if tokio::time::Instant::now() + wait > deadline => {
-                    return Ok(Some(wait));
-                }
-                Permit::Wait(wait) => tokio::time::sleep(wait).await,
-                Permit::Refresh => self.refresh_usage().await?,
-            }
+    /// Logs a pause when it starts or changes reason, and the end of it.
+    fn report(&self, hold: Option<Hold>) {
+        let mut last = self.reported.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = hold.map(|h| h.reason);
+        if *last == now {
+            return;
         }
-        Ok(Some(super::pusher::MAX_HELD_WAIT))
+        match hold {
+            Some(hold) => tracing::warn!(
+                reason = %hold.reason,
+                until = %hold.until.format("%Y-%m-%dT%H:%M:%SZ"),
+                "push paused: {}",
+                hold.reason.describe()
+            ),
+            None => tracing::info!("push resumed"),
+        }
+        *last = now;
     }
 
-    /// Gives a concurrency slot back; a failure only costs the slot until it expires.
-    pub(super) async fn give_back(&self, permit: &CallPermit) {
-        if let Err(e) = permits::release(&self.pool, permit).await {
-            tracing::warn!(error = %e, "giving back a concurrency slot failed; it will expire");
-        }
-    }
+    /// Nothing to give back: the permit of an admission holds nothing (the client takes and
+    /// gives back each call's slot).
+    pub(super) async fn give_back(&self, _permit: &CallPermit) {}
 
-    /// Reads the org's usage from `/limits` (one API call) and shares it with every dyno; when
-    /// that fails, every dyno pauses for a while.
+    /// Reads the org's usage from `/limits` (one API call, through the gate: not past the
+    /// budget); the gate records what its answer reports.
     pub(super) async fn refresh_usage(&self) -> Result<(), sqlx::Error> {
         match self.client.limits().await {
-            Ok(_) => self.note_usage().await,
-            Err(e) => {
-                tracing::warn!(error = %e, "reading Salesforce limits failed");
-                self.pause(self.limit_pause).await
-            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reading Salesforce limits failed"),
         }
+        Ok(())
     }
 
-    /// Shares the last `Sforce-Limit-Info` seen with every dyno.
+    /// Nothing to do: the gate records the usage of every answer as it comes.
     pub(super) async fn note_usage(&self) -> Result<(), sqlx::Error> {
-        match self.client.api_usage() {
-            Some(usage) => gate::record_usage(&self.pool, &usage).await,
-            None => Ok(()),
-        }
+        Ok(())
     }
 
-    /// Stops every dyno's calls for `pause`.
+    /// Stops every dyno's calls for `pause`, after Salesforce answered `REQUEST_LIMIT_EXCEEDED`.
     pub(super) async fn pause(&self, pause: Duration) -> Result<(), sqlx::Error> {
         let until = Utc::now() + chrono::Duration::from_std(pause).unwrap_or_default();
-        gate::pause_until(&self.pool, until).await
+        gate::pause_until(&self.pool, PauseReason::Limit, until).await
     }
 }

@@ -82,6 +82,7 @@ impl Pusher {
         cfg: PushConfig,
         owner: String,
     ) -> Self {
+        let client = Gatekeeper::gated(&pool, client, &cfg);
         let gate = Gatekeeper::new(pool.clone(), client.clone(), &cfg);
         Self {
             pool,
@@ -374,6 +375,11 @@ impl Pusher {
         };
         metrics::request_failed(spec.name.as_str(), claimed.len(), class);
         let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
+        if let Some(wait) = error.held_for() {
+            // The gate held the call (a pause, an outage): not the records' fault.
+            staging::release(&self.pool, &self.owner, &ids, wait).await?;
+            return Ok(Outcome::retrying(spec, ids.len()));
+        }
         let failure = failure_of(&error);
         match error.class() {
             FailureClass::LimitExceeded => {

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use super::config::{ApiVersion, SalesforceConfig};
 use super::error::{SalesforceError, first_api_error};
+use super::gate::{CallEnd, CallGate, Seat};
 use super::limits::{ApiUsage, OrgLimits, parse_limit_info};
 use super::token::{AccessToken, TokenSource};
 use super::types::SObjectDescribe;
@@ -29,12 +30,16 @@ const NO_REAUTH_MESSAGES: &[&str] = &[
 #[derive(Clone)]
 pub struct SalesforceClient {
     inner: Arc<Inner>,
+    /// Every call but Streaming API exchanges passes it; `None` only for tools and tests that
+    /// talk to Salesforce without a database.
+    gate: Option<CallGate>,
 }
 
 struct Inner {
     http: reqwest::Client,
     tokens: TokenSource,
     api_version: ApiVersion,
+    request_timeout: Duration,
     usage: Mutex<Option<ApiUsage>>,
 }
 
@@ -106,9 +111,23 @@ impl SalesforceClient {
                 http,
                 tokens,
                 api_version: cfg.api_version,
+                request_timeout: cfg.request_timeout,
                 usage: Mutex::new(None),
             }),
+            gate: None,
         })
+    }
+
+    /// The same client (token, connections and usage shared) whose calls pass `gate`.
+    pub fn with_gate(&self, gate: CallGate) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            gate: Some(gate),
+        }
+    }
+
+    pub fn gate(&self) -> Option<&CallGate> {
+        self.gate.as_ref()
     }
 
     /// The last `Sforce-Limit-Info` seen on any response, or `None` before the first call.
@@ -123,6 +142,11 @@ impl SalesforceClient {
     /// Token requests sent so far (the first mint included), for metrics.
     pub fn token_refreshes(&self) -> u64 {
         self.inner.tokens.requests()
+    }
+
+    /// The whole-request timeout of every call (`SALESFORCE_TIMEOUT_SECS`).
+    pub fn request_timeout(&self) -> Duration {
+        self.inner.request_timeout
     }
 
     pub fn api_version(&self) -> ApiVersion {
@@ -181,12 +205,74 @@ impl SalesforceClient {
         options: &CallOptions,
     ) -> Result<Answer, SalesforceError> {
         let kind = call_kind(options.root, path);
-        let result = self
-            .send_reauthenticating(accept, method, path, query, payload, options)
-            .await;
+        let gate = self
+            .gate
+            .as_ref()
+            .filter(|_| counts_against_api_limit(kind));
+        let result = match gate {
+            None => {
+                self.send_reauthenticating(accept, method, path, query, payload, options, None)
+                    .await
+            }
+            Some(gate) => {
+                self.send_gated(gate, accept, method, path, query, payload, options)
+                    .await
+            }
+        };
         let outcome = result.as_ref().map(|_| ()).map_err(SalesforceError::class);
         super::metrics::call(kind, outcome);
         result
+    }
+
+    /// [`send_reauthenticating`](Self::send_reauthenticating) through the gate: a seat before
+    /// the token is read, a place in the second right before each request goes out, and the
+    /// answer's usage and reachability recorded after.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one request's parts, passed through once"
+    )]
+    async fn send_gated(
+        &self,
+        gate: &CallGate,
+        accept: &'static str,
+        method: Method,
+        path: &[&str],
+        query: &[(&str, &str)],
+        payload: Payload,
+        options: &CallOptions,
+    ) -> Result<Answer, SalesforceError> {
+        let seat = gate.enter().await.map_err(SalesforceError::from)?;
+        let mut reported = None;
+        let result = self
+            .send_reauthenticating(
+                accept,
+                method,
+                path,
+                query,
+                payload,
+                options,
+                Some((gate, &seat, &mut reported)),
+            )
+            .await;
+        let end = match &result {
+            Err(SalesforceError::Gate(_) | SalesforceError::Held { .. }) => None,
+            Err(e) if e.is_unreachable() => Some(CallEnd::Unreachable),
+            _ => Some(CallEnd::Answered),
+        };
+        match gate.leave(seat, end, reported.as_ref()).await {
+            Ok(Some(hold)) if end == Some(CallEnd::Unreachable) => {
+                tracing::warn!(error = ?result.as_ref().err(), "call failed during a Salesforce outage");
+                Err(SalesforceError::Held {
+                    reason: hold.reason,
+                    until: hold.until,
+                })
+            }
+            Ok(_) => result,
+            Err(e) => {
+                tracing::warn!(error = %e, "recording the call at the gate failed");
+                result
+            }
+        }
     }
 
     /// Replaces the token an answer was obtained with, unless another caller already did: for
@@ -203,6 +289,10 @@ impl SalesforceClient {
             .map(|_| ())
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one request's parts, passed through once"
+    )]
     async fn send_reauthenticating(
         &self,
         accept: &'static str,
@@ -211,12 +301,19 @@ impl SalesforceClient {
         query: &[(&str, &str)],
         payload: Payload,
         options: &CallOptions,
+        mut gate: Option<(&CallGate, &Seat, &mut Option<ApiUsage>)>,
     ) -> Result<Answer, SalesforceError> {
         let inner = &self.inner;
         let mut token = inner.tokens.current(&inner.http).await?;
+        if let Some((gate, seat, _)) = &gate {
+            gate.go(seat).await?;
+        }
         let (status, content_type, headers, body) = self
             .execute(&token, accept, &method, path, query, &payload, options)
             .await?;
+        if let Some((_, _, reported)) = &mut gate {
+            **reported = limit_info(&headers).or(reported.take());
+        }
         let (status, content_type, headers, body) = if status == StatusCode::UNAUTHORIZED {
             let (_, message) = first_api_error(content_type.as_deref(), &body);
             if NO_REAUTH_MESSAGES.iter().any(|m| message.contains(m)) {
@@ -227,8 +324,17 @@ impl SalesforceClient {
                 "salesforce session expired, re-authenticating once"
             );
             token = inner.tokens.refresh(&inner.http, token.generation).await?;
-            self.execute(&token, accept, &method, path, query, &payload, options)
-                .await?
+            // The resent request is a call of its own.
+            if let Some((gate, seat, _)) = &gate {
+                gate.go(seat).await?;
+            }
+            let answer = self
+                .execute(&token, accept, &method, path, query, &payload, options)
+                .await?;
+            if let Some((_, _, reported)) = &mut gate {
+                **reported = limit_info(&answer.2).or(reported.take());
+            }
+            answer
         } else {
             (status, content_type, headers, body)
         };
@@ -333,11 +439,7 @@ impl SalesforceClient {
     }
 
     fn observe_usage(&self, headers: &reqwest::header::HeaderMap) {
-        let Some(usage) = headers
-            .get("Sforce-Limit-Info")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_limit_info(v, Utc::now()))
-        else {
+        let Some(usage) = limit_info(headers) else {
             return;
         };
         *self
@@ -346,6 +448,14 @@ impl SalesforceClient {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(usage);
     }
+}
+
+/// The usage an answer reports (`Sforce-Limit-Info`, §6.2).
+fn limit_info(headers: &HeaderMap) -> Option<ApiUsage> {
+    headers
+        .get("Sforce-Limit-Info")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_limit_info(v, Utc::now()))
 }
 
 /// The kind of call, for metrics: the resource family of the path (§3 collections, §5 Bulk API

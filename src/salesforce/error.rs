@@ -69,10 +69,38 @@ pub enum SalesforceError {
         replay_id: i64,
         error: String,
     },
+    /// The call gate held the call: nothing was sent. Every dyno stops calling until `until`
+    /// (the daily budget is spent, Salesforce is unreachable, or it answered
+    /// `REQUEST_LIMIT_EXCEEDED`). Not the records' fault: they keep their attempts.
+    #[error("calls to Salesforce are paused until {until} ({})", .reason.describe())]
+    Held {
+        reason: super::gate::PauseReason,
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    /// The call gate found no concurrency slot or place in the second in time: nothing was sent.
+    #[error("the call gate stayed closed for {0:?}")]
+    GateBusy(std::time::Duration),
+    /// The call gate's shared state (in Postgres) could not be read: nothing was sent.
+    #[error("the call gate's database")]
+    Gate(#[source] sqlx::Error),
     /// `403::Organization total events daily limit exceeded`: the event-delivery allocation is
     /// spent; events wait on the bus for replay, reads fall back to polling meanwhile.
     #[error("Streaming API event delivery allocation exceeded: {error}")]
     EventLimitExceeded { error: String },
+}
+
+impl From<super::gate::GateError> for SalesforceError {
+    fn from(e: super::gate::GateError) -> Self {
+        use super::gate::GateError;
+        match e {
+            GateError::Held(hold) => Self::Held {
+                reason: hold.reason,
+                until: hold.until,
+            },
+            GateError::Busy(waited) => Self::GateBusy(waited),
+            GateError::Database(e) => Self::Gate(e),
+        }
+    }
 }
 
 /// `REQUEST_LIMIT_EXCEEDED` is how Salesforce says "rate limited"; there is no 429 (§6.3).
@@ -88,9 +116,11 @@ const TRANSIENT_REQUEST_CODES: &[&str] = &[
 impl SalesforceError {
     pub fn class(&self) -> FailureClass {
         match self {
-            Self::LimitExceeded { .. } | Self::EventLimitExceeded { .. } => {
-                FailureClass::LimitExceeded
-            }
+            Self::LimitExceeded { .. }
+            | Self::EventLimitExceeded { .. }
+            | Self::Held { .. }
+            | Self::GateBusy(_) => FailureClass::LimitExceeded,
+            Self::Gate(_) => FailureClass::Transient,
             Self::Streaming { error, .. } if streaming_is_transient(error) => {
                 FailureClass::Transient
             }
@@ -108,6 +138,24 @@ impl SalesforceError {
             | Self::Streaming { .. }
             | Self::ReplayUnavailable { .. } => FailureClass::Fatal,
         }
+    }
+
+    /// How long the call gate holds every call, when it held this one: its records go back to
+    /// the queue for that long without spending an attempt.
+    pub fn held_for(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Held { until, .. } => {
+                Some((*until - chrono::Utc::now()).to_std().unwrap_or_default())
+            }
+            Self::GateBusy(_) => Some(std::time::Duration::ZERO),
+            _ => None,
+        }
+    }
+
+    /// No usable answer came back: 5xx or Edge 420, or a network failure (refused, reset,
+    /// timed out). Calls in a row failing this way are an outage (see `gate::outage`).
+    pub(crate) fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. } | Self::Network(_))
     }
 
     /// The concurrent-request variant of `REQUEST_LIMIT_EXCEEDED` clears in seconds, the daily one

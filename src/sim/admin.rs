@@ -79,7 +79,9 @@ async fn get_stats(State(sim): State<Simulator>) -> Response {
         "streaming_by_kind": stats.streaming_by_kind,
         "event_usage": {"used": events_used, "max": events_max},
         "max_concurrency": stats.max_concurrency,
-        "max_calls_in_any_second": stats.per_second.values().copied().max().unwrap_or(0),
+        "max_calls_in_any_second": sim.max_calls_in_any_second(),
+        "calls_refused_per_second": sim.calls_refused_per_second(),
+        "requests_received": stats.requests_received,
         "calls_per_second": stats.per_second,
         "api_usage": {"used": used, "max": max},
     }))

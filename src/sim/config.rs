@@ -31,6 +31,9 @@ pub struct SimConfig {
     /// before the server forgets it (Salesforce: 40 s).
     /// <https://developer.salesforce.com/docs/atlas.en-us.api_streaming.meta/api_streaming/using_streaming_api_client_connection.htm>
     pub cometd_reconnect_deadline: Duration,
+    /// Refuse REST calls past this many in any one second with 403 `REQUEST_LIMIT_EXCEEDED`
+    /// (see `rate.rs`); `None`: no cap.
+    pub max_calls_per_second: Option<u32>,
 }
 
 impl SimConfig {
@@ -46,6 +49,7 @@ impl SimConfig {
             daily_event_delivery_limit: 10_000,
             cometd_connect_timeout: Duration::from_secs(110),
             cometd_reconnect_deadline: Duration::from_secs(40),
+            max_calls_per_second: None,
         }
     }
 }

@@ -29,6 +29,7 @@ mod meta;
 mod org;
 mod query;
 mod query_cursor;
+mod rate;
 mod records;
 mod replication;
 mod rest;
@@ -68,6 +69,10 @@ impl Simulator {
             .merge(cometd::routes())
             .merge(admin::routes())
             .merge(admin_org::routes())
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                count_request,
+            ))
             .with_state(self.clone())
     }
 
@@ -107,6 +112,19 @@ impl Simulator {
         self.set_base_url(url.clone());
         Ok(url)
     }
+}
+
+/// Counts every request that reaches the simulator (tokens, REST, CometD), refused or not,
+/// except its own `/__sim/` inspection routes: "no call at all" is measured here.
+async fn count_request(
+    axum::extract::State(sim): axum::extract::State<Simulator>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if !request.uri().path().starts_with("/__sim/") {
+        sim.lock().stats.requests_received += 1;
+    }
+    next.run(request).await
 }
 
 /// A running simulator; dropping it or calling [`SimHandle::shutdown`] stops it.

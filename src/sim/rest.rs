@@ -149,6 +149,9 @@ pub async fn entry(
     body: Bytes,
 ) -> Response {
     let _guard = sim.enter();
+    if let Err(refused) = sim.lock().rate.arrive(Instant::now()) {
+        return refused.into_response();
+    }
     let latency = sim.lock().faults.latency_ms;
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;

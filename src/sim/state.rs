@@ -16,6 +16,7 @@ use super::cometd_sessions::Sessions;
 use super::events::EventBus;
 use super::faults::FaultConfig;
 use super::query_cursor::Cursors;
+use super::rate::CallRate;
 use super::schema;
 use super::store::Store;
 
@@ -30,6 +31,8 @@ pub struct Stats {
     pub streaming_by_kind: BTreeMap<String, u64>,
     /// Change events delivered to CometD clients (one per event per subscribed client).
     pub events_delivered: u64,
+    /// Every request that reached the simulator (tokens, REST, CometD), refused or not.
+    pub requests_received: u64,
 }
 
 impl Stats {
@@ -86,6 +89,8 @@ pub struct State {
     pub sessions: Sessions,
     /// When the org came to be: getDeleted's `earliestDateAvailable` before any purge.
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// REST calls per sliding second, and the optional per-second cap.
+    pub rate: CallRate,
 }
 
 impl State {
@@ -109,6 +114,7 @@ impl State {
             query_jobs_created: 0,
             sessions: Sessions::default(),
             created_at: chrono::Utc::now(),
+            rate: CallRate::new(cfg.max_calls_per_second),
         }
     }
 
@@ -262,14 +268,25 @@ impl Simulator {
         self.lock().stats.max_concurrency
     }
 
+    /// The most REST calls that arrived within any one second (a sliding window), refused
+    /// ones included.
     pub fn max_calls_in_any_second(&self) -> u64 {
-        self.lock()
-            .stats
-            .per_second
-            .values()
-            .copied()
-            .max()
-            .unwrap_or(0)
+        self.lock().rate.max_in_window
+    }
+
+    /// Refuses REST calls past `cap` in any one second (`None`: no cap).
+    pub fn set_max_calls_per_second(&self, cap: Option<u32>) {
+        self.lock().rate.cap = cap;
+    }
+
+    /// REST calls refused for going over the per-second cap.
+    pub fn calls_refused_per_second(&self) -> u64 {
+        self.lock().rate.refused
+    }
+
+    /// Every request that reached the simulator (tokens, REST, CometD), refused or not.
+    pub fn requests_received(&self) -> u64 {
+        self.lock().stats.requests_received
     }
 
     pub fn stats(&self) -> Stats {
@@ -317,7 +334,9 @@ impl Simulator {
     pub fn reset(&self) {
         let mut state = self.lock();
         let tokens = std::mem::take(&mut state.tokens);
+        let cap = state.rate.cap;
         *state = State::new(&self.inner.cfg);
         state.tokens = tokens;
+        state.rate.cap = cap;
     }
 }

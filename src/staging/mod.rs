@@ -34,6 +34,7 @@
 //!   error on the row.
 //! - Any content change bumps `version`, so the row is pending again, whoever wrote it.
 
+mod changes;
 mod claim;
 mod from_salesforce;
 mod keys;
@@ -44,10 +45,13 @@ mod salesforce_id;
 mod stage;
 mod status;
 
+pub use changes::{ChangeCursor, ChangedRecord, changes_after};
 pub use claim::{
     Claim, ClaimedRecord, DueGroup, claim, due_groups, extend_lease, release, release_owned,
 };
-pub use from_salesforce::{IncomingRow, StoredRow, store_from_salesforce};
+pub use from_salesforce::{
+    IncomingRow, ReadStamp, StoredRow, store_deletions, store_from_salesforce, store_read,
+};
 pub use keys::{ExternalId, InvalidKey, MAX_EXTERNAL_ID_LEN, ObjectName, is_api_name};
 pub use outcome::{PushFailure, RecordOutcome, record_outcomes};
 pub use read::{

@@ -5,6 +5,7 @@
 
 mod failures_view;
 mod html;
+mod reads_view;
 mod session;
 mod sources_view;
 mod view;
@@ -71,6 +72,7 @@ async fn dashboard(
             failures: staging::list_failed(&state.pool, &filter, FAILURES_SHOWN).await?,
             jobs: jobs::recent(&state.pool, JOBS_SHOWN).await?,
             pulls: crate::sources::pulls::store::statuses(&state.pool).await?,
+            reads: crate::read::store::statuses(&state.pool).await?,
             webhooks: crate::sources::webhooks::events::last_day(&state.pool).await?,
             filter_object: filter.object.clone(),
             filter_code: filter.code.clone(),

@@ -26,6 +26,7 @@ pub struct Dashboard {
     pub failures: Vec<FailedRecord>,
     pub jobs: Vec<BulkJob>,
     pub pulls: Vec<PullStatus>,
+    pub reads: Vec<crate::read::store::ReadStatus>,
     pub webhooks: Vec<SourceEvents>,
 }
 
@@ -49,6 +50,7 @@ pub fn render(d: &Dashboard) -> String {
     super::failures_view::render(&mut b, d);
     jobs(&mut b, &d.jobs);
     super::sources_view::render(&mut b, d);
+    super::reads_view::render(&mut b, &d.reads);
     b.push_str("</main>");
     page("Sluice status", &b)
 }
@@ -265,6 +267,7 @@ mod tests {
             }],
             jobs: Vec::new(),
             pulls: Vec::new(),
+            reads: Vec::new(),
             webhooks: Vec::new(),
         }
     }

@@ -121,12 +121,25 @@ async fn request_limit_exceeded_pauses_the_push_and_loses_nothing(pool: PgPool) 
     assert!(!matches!(outcome, Outcome::Pushed { .. }), "{outcome:?}");
     assert_eq!(hub.sim.sim.api_calls(), calls);
 
-    // The rolling window frees room: after the pause the usage is read again and the push resumes.
-    hub.sim.sim.set_api_usage(100, 15_000);
+    // The answer said the allowance is spent: past the limit pause, a hard stop for the budget.
     tokio::time::sleep(Duration::from_millis(1100)).await;
+    let outcome = other.push_next_batch().await.unwrap();
+    assert!(matches!(outcome, Outcome::Wait(_)), "{outcome:?}");
+    assert_eq!(hub.sim.sim.api_calls(), calls);
+    let usage = sluice::salesforce::gate::usage(&hub.pool).await.unwrap();
+    let hold = usage.hold_at(chrono::Utc::now()).expect("paused");
+    assert_eq!(hold.reason, sluice::salesforce::gate::PauseReason::Budget);
+
+    // Once the report that found it spent is a day old, the rolling window has freed room: the
+    // push resumes without reading `/limits` first.
+    hub.sim.sim.set_api_usage(100, 15_000);
+    sqlx::query("UPDATE salesforce_usage SET observed_at = now() - interval '25 hours'")
+        .execute(&hub.pool)
+        .await
+        .unwrap();
     drain(&pusher).await;
     assert_eq!(count_rows(&hub.pool, "sync_status = 'synced'").await, 5);
-    assert_eq!(hub.sim.sim.calls_by_kind().get("limits"), Some(&1));
+    assert_eq!(hub.sim.sim.calls_by_kind().get("limits"), None);
 }
 
 #[sqlx::test]

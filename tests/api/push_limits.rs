@@ -96,3 +96,71 @@ async fn the_daily_budget_stops_the_push_where_it_ends(pool: PgPool) {
     assert_eq!(hub.sim.sim.api_usage().0, 8_000);
     assert_eq!(count_rows(&hub.pool, "sync_status = 'pending'").await, 400);
 }
+
+/// `sluice serve` in this process against `sim_url`, with a pool of its own (another dyno).
+async fn serve_dyno(
+    conn: &PgConnectOptions,
+    sim_url: &str,
+    overrides: &[(&str, &str)],
+    shutdown: &tokio_util::sync::CancellationToken,
+) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    tokio::spawn(sluice::serve::run(
+        config(sim_url, overrides),
+        separate_pool(conn).await,
+        listener,
+        shutdown.clone(),
+    ))
+}
+
+#[sqlx::test]
+async fn three_hubs_starting_together_never_exceed_the_per_second_cap(
+    _opts: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let pool = separate_pool(&conn).await;
+    sqlx::query(
+        "INSERT INTO staging_records (object, external_id, fields) \
+         SELECT 'Contact', 'K-' || i, jsonb_build_object('External_Id__c', 'K-' || i, 'LastName', 'N' || i) \
+         FROM generate_series(1, 1200) AS i",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let sim = crate::helpers::spawn_sim().await;
+    // The org refuses what goes over 3 a second: a call refused would show as one too many.
+    sim.sim.set_max_calls_per_second(Some(3));
+    let capped = [
+        ("SALESFORCE_MAX_CALLS_PER_SECOND", "3"),
+        ("SALESFORCE_MAX_CONCURRENT_CALLS", "2"),
+        ("PUSH_BATCH_WINDOW_MS", "0"),
+        ("PUSH_BULK_THRESHOLD", "100000"),
+    ];
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let mut hubs = Vec::new();
+    for _ in 0..3 {
+        hubs.push(serve_dyno(&conn, &sim.url, &capped, &shutdown).await);
+    }
+    let watched = pool.clone();
+    crate::helpers::eventually(Duration::from_secs(40), || {
+        let pool = watched.clone();
+        async move { count_rows(&pool, "sync_status = 'synced'").await == 1200 }
+    })
+    .await;
+    shutdown.cancel();
+    for hub in hubs {
+        hub.await.unwrap().unwrap();
+    }
+
+    let stats = sim.sim.stats();
+    // Start-up's describes and `/limits` of three hubs, then the collection calls.
+    assert!(stats.by_kind.contains_key("describe"), "{stats:?}");
+    assert_eq!(
+        stats.by_kind.get("collections_upsert"),
+        Some(&6),
+        "{stats:?}"
+    );
+    assert_eq!(sim.sim.calls_refused_per_second(), 0, "{stats:?}");
+    assert!(sim.sim.max_calls_in_any_second() <= 3, "{stats:?}");
+    assert!(sim.sim.max_concurrent_calls_seen() <= 2, "{stats:?}");
+}

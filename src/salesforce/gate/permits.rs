@@ -9,11 +9,17 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
-/// A slot held by one call; give it back with [`release`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A slot held by one call; give it back with [`release`]. The default holds no slot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallPermit {
     slot: i32,
     holder: String,
+}
+
+impl CallPermit {
+    pub(super) fn holder(&self) -> &str {
+        &self.holder
+    }
 }
 
 /// Takes a free slot among `1..=max`, or returns None when every slot is held. A slot held

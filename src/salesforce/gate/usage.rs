@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
+use super::pause::{Hold, PauseReason};
 use crate::salesforce::ApiUsage;
 
 /// The org's daily API usage as last reported, and the shared pause.
@@ -13,8 +14,9 @@ pub struct Usage {
     pub used: i64,
     pub max: i64,
     pub observed_at: Option<DateTime<Utc>>,
-    /// Every dyno stops calling until then (after `REQUEST_LIMIT_EXCEEDED`).
+    /// Every dyno stops calling until then, for `pause_reason`.
     pub paused_until: Option<DateTime<Utc>>,
+    pub pause_reason: Option<String>,
 }
 
 impl Usage {
@@ -26,38 +28,45 @@ impl Usage {
     pub fn percent_used(&self) -> Option<f64> {
         (self.max > 0).then(|| self.used as f64 * 100.0 / self.max as f64)
     }
+
+    /// The pause in force at `now`, with its reason.
+    pub fn hold_at(&self, now: DateTime<Utc>) -> Option<Hold> {
+        let until = self.paused_until.filter(|t| *t > now)?;
+        Some(Hold {
+            reason: PauseReason::parse(self.pause_reason.as_deref()),
+            until,
+        })
+    }
 }
 
 pub async fn usage(pool: &PgPool) -> Result<Usage, sqlx::Error> {
     sqlx::query_as!(
         Usage,
-        "SELECT used, max, observed_at, paused_until FROM salesforce_usage WHERE id"
+        "SELECT used, max, observed_at, paused_until, pause_reason FROM salesforce_usage WHERE id"
     )
     .fetch_optional(pool)
     .await
     .map(Option::unwrap_or_default)
 }
 
-/// Records the org's usage as Salesforce reported it, keeping the newest report.
-pub async fn record_usage(pool: &PgPool, usage: &ApiUsage) -> Result<(), sqlx::Error> {
+/// Records the org's usage as Salesforce reported it, keeping the newest report. Calls still in
+/// flight (other holders of a concurrency slot than `holder`, the call that brought the report)
+/// are added: the org may not have counted them yet, and the budget must not be overshot.
+pub async fn record_usage(
+    pool: &PgPool,
+    usage: &ApiUsage,
+    holder: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "UPDATE salesforce_usage SET used = $1, max = $2, observed_at = $3 \
+        "UPDATE salesforce_usage SET \
+             used = $1 + (SELECT count(*) FROM salesforce_call_permits \
+                          WHERE expires_at > clock_timestamp() AND holder IS DISTINCT FROM $4), \
+             max = $2, observed_at = $3 \
          WHERE id AND (observed_at IS NULL OR observed_at <= $3)",
         usage.used as i64,
         usage.max as i64,
         usage.observed_at,
-    )
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Stops every dyno's calls until `until` (after `REQUEST_LIMIT_EXCEEDED`).
-pub async fn pause_until(pool: &PgPool, until: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE salesforce_usage \
-         SET paused_until = greatest(coalesce(paused_until, $1), $1) WHERE id",
-        until,
+        holder,
     )
     .execute(pool)
     .await?;
