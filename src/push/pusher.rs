@@ -8,7 +8,9 @@ use sqlx::PgPool;
 use super::admission::{Admission, Gatekeeper};
 use super::bulk::{self, BulkContext, BulkEnd};
 use super::plan::{self, Plan, Via};
-use super::results::{failure_of, is_configuration_problem, split_duplicates};
+use super::results::{
+    failure_of, is_configuration_problem, may_have_been_applied, split_duplicates,
+};
 use super::{backoff, collections, jobs, metrics, preflight};
 use crate::config::PushConfig;
 use crate::describe::Describes;
@@ -162,6 +164,7 @@ impl Pusher {
             limit,
             lease: self.cfg.lease,
             settle: self.cfg.batch_window.min(self.cfg.max_lag),
+            unanswered_hold: (via == Via::Collection).then_some(self.cfg.unanswered_hold),
         };
         let claimed = match staging::claim(&self.pool, claim).await {
             Ok(claimed) if !claimed.is_empty() => claimed,
@@ -346,7 +349,12 @@ impl Pusher {
             records: outcomes.len(),
             synced: count(|o| matches!(o, RecordOutcome::Synced { .. } | RecordOutcome::Deleted)),
             failed: count(|o| matches!(o, RecordOutcome::Failed(_))),
-            retrying: count(|o| matches!(o, RecordOutcome::Retry { .. })),
+            retrying: count(|o| {
+                matches!(
+                    o,
+                    RecordOutcome::Retry { .. } | RecordOutcome::Unanswered { .. }
+                )
+            }),
         };
         staging::record_outcomes(&self.pool, &self.owner, self.cfg.max_attempts, &outcomes).await?;
         tracing::info!(
@@ -390,16 +398,22 @@ impl Pusher {
                 staging::release(&self.pool, &self.owner, &ids, self.cfg.limit_pause).await?;
             }
             FailureClass::Transient | FailureClass::Fatal => {
+                let unanswered = may_have_been_applied(&error);
+                if unanswered {
+                    tracing::warn!(object = %spec.name, records = claimed.len(), hold_secs = self.cfg.unanswered_hold.as_secs(), "call unanswered: Salesforce may still write these records, so none of them is sent again before the hold ends");
+                }
                 let transient = error.class() == FailureClass::Transient;
                 let outcomes: Vec<_> = claimed
                     .into_iter()
                     .map(|r| {
-                        let outcome = match transient {
-                            true => RecordOutcome::Retry {
+                        let error = failure.clone();
+                        let outcome = match (unanswered, transient) {
+                            (true, _) => RecordOutcome::Unanswered { error },
+                            (false, true) => RecordOutcome::Retry {
                                 delay: backoff::delay(r.attempts),
-                                error: failure.clone(),
+                                error,
                             },
-                            false => RecordOutcome::Failed(failure.clone()),
+                            (false, false) => RecordOutcome::Failed(error),
                         };
                         (r, outcome)
                     })
