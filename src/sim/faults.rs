@@ -30,6 +30,13 @@ pub struct FaultConfig {
     pub late_collections_next: u32,
     /// How late those calls are handled and answered.
     pub late_ms: u64,
+    /// Each entry, a call kind as `/__sim/stats` names it (`bulk_set_job_state`,
+    /// `bulk_get_job`, …): the next call of that kind is handled, its effects kept, but its
+    /// connection is closed without an answer. Used up; list a kind twice to hit it twice.
+    pub drop_answer_of: Vec<String>,
+    /// Each entry, a call kind: the next call of that kind answers 500 `UNKNOWN_EXCEPTION`
+    /// without being handled. Used up.
+    pub fail_next_of: Vec<String>,
     /// Every K-th call answers 500 `UNKNOWN_EXCEPTION`; 0 is off.
     pub fail_one_in: u32,
     /// Each entry makes one write of the record with that external id fail `UNABLE_TO_LOCK_ROW`,
@@ -52,6 +59,17 @@ pub enum Injected {
 }
 
 impl FaultConfig {
+    /// Uses up an entry of `list` naming `kind`; whether there was one.
+    pub fn take(list: &mut Vec<String>, kind: &str) -> bool {
+        match list.iter().position(|k| k == kind) {
+            Some(at) => {
+                list.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// How long to wait before handling a sObject Collections call, using one late call up.
     pub fn next_collections_delay(&mut self) -> Option<std::time::Duration> {
         if self.late_collections_next == 0 {

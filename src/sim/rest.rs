@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use super::bulk_query::{self, QueryJobRoute};
 use super::error::ApiError;
 use super::events::Origin;
+use super::faults::{FaultConfig, Injected};
 use super::query::{self, QueryRoute};
 use super::replication::{self, Replication};
 use super::{Simulator, bulk, collections, meta};
@@ -199,6 +200,10 @@ async fn handle(
         Err(e) => return e.into_response(),
     };
     let route = Route::parse(&method, rest);
+    let kind = route.kind();
+    if FaultConfig::take(&mut sim.lock().faults.fail_next_of, kind) {
+        return Injected::ServerError.into_response();
+    }
     if matches!(
         route,
         Route::CollectionsUpsert(..) | Route::CollectionsDelete
@@ -222,6 +227,9 @@ async fn handle(
         Err(e) => e.into_response(),
     };
     sim.publish_changes(&origin);
+    if FaultConfig::take(&mut sim.lock().faults.drop_answer_of, kind) {
+        return Injected::Drop.into_response();
+    }
     let (used, max) = sim.api_usage();
     if let Ok(v) = HeaderValue::from_str(&format!("api-usage={used}/{max}")) {
         res.headers_mut().insert("Sforce-Limit-Info", v);

@@ -56,6 +56,7 @@ pub async fn due_groups(pool: &PgPool, batch: i64) -> Result<Vec<DueGroup>, sqlx
               AND ((sync_status = 'pending' AND next_attempt_at <= now())
                    OR (sync_status = 'in_flight' AND lease_expires_at < now()))
               AND (unanswered_until IS NULL OR unanswered_until <= now())
+              AND bulk_job_id IS NULL
         )
         SELECT object AS "object!: ObjectName", operation AS "operation!: Operation",
                count(*) AS "count!",
@@ -111,6 +112,7 @@ pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>
                     AND updated_at <= now() - make_interval(secs => $6))
                    OR (sync_status = 'in_flight' AND lease_expires_at < now()))
               AND (unanswered_until IS NULL OR unanswered_until <= now())
+              AND bulk_job_id IS NULL
             ORDER BY next_attempt_at, id
             LIMIT $3
             FOR UPDATE SKIP LOCKED
@@ -178,7 +180,8 @@ pub async fn release(
         r#"
         UPDATE staging_records
         SET lease_owner = NULL, lease_expires_at = NULL, attempts = greatest(attempts - 1, 0),
-            next_attempt_at = now() + make_interval(secs => $3), unanswered_until = NULL
+            next_attempt_at = now() + make_interval(secs => $3), unanswered_until = NULL,
+            bulk_job_id = NULL, bulk_version = NULL
         WHERE id = ANY($1) AND lease_owner = $2
         "#,
         ids,
@@ -191,15 +194,92 @@ pub async fn release(
 }
 
 /// Gives back every row leased to `owner`, due at once (a scheduler stopping, or cut short). A
-/// row whose call may have been sent stays held until its `unanswered_until`.
+/// row whose call may have been sent stays held until its `unanswered_until`; a row of a Bulk job
+/// stays tied to the job, which another scheduler resumes ([`adopt_job_rows`]).
 pub async fn release_owned(pool: &PgPool, owner: &str) -> Result<u64, sqlx::Error> {
     let result = sqlx::query!(
         "UPDATE staging_records SET lease_owner = NULL, lease_expires_at = NULL, \
          attempts = greatest(attempts - 1, 0), next_attempt_at = now() \
-         WHERE lease_owner = $1",
+         WHERE lease_owner = $1 AND bulk_job_id IS NULL",
         owner,
     )
     .execute(pool)
     .await?;
     Ok(result.rows_affected())
+}
+
+/// Ties rows leased to `owner` to the Bulk job they are sent in, with the version sent: until the
+/// job's outcome is written, they are never claimed for another push.
+pub async fn tie_to_job(
+    pool: &PgPool,
+    owner: &str,
+    job_id: &str,
+    records: &[ClaimedRecord],
+) -> Result<u64, sqlx::Error> {
+    let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+    let versions: Vec<i64> = records.iter().map(|r| r.version).collect();
+    let result = sqlx::query!(
+        r#"
+        UPDATE staging_records s SET bulk_job_id = $1, bulk_version = o.version
+        FROM UNNEST($2::bigint[], $3::bigint[]) AS o(id, version)
+        WHERE s.id = o.id AND s.lease_owner = $4
+        "#,
+        job_id,
+        &ids,
+        &versions,
+        owner,
+    )
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// A row of a Bulk job taken over from another scheduler.
+#[derive(Debug, Clone)]
+pub struct JobRow {
+    /// As it was sent: `version` is the version in the job. `fields` are the row's current
+    /// fields, which are the ones sent unless `changed`.
+    pub record: ClaimedRecord,
+    /// The row changed after it was sent: its newer version goes once the job has ended.
+    pub changed: bool,
+}
+
+/// Leases every row tied to `job_id` to `owner` (taking a job over after its scheduler died or
+/// gave up following it).
+pub async fn adopt_job_rows(
+    pool: &PgPool,
+    owner: &str,
+    job_id: &str,
+    lease: Duration,
+) -> Result<Vec<JobRow>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"
+        UPDATE staging_records
+        SET lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3)
+        WHERE bulk_job_id = $1
+        RETURNING id, external_id AS "external_id: ExternalId",
+                  fields AS "fields: Json<Map<String, Value>>", version,
+                  bulk_version AS "bulk_version!", attempts,
+                  salesforce_id AS "salesforce_id: SalesforceId"
+        "#,
+        job_id,
+        owner,
+        lease.as_secs_f64(),
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| JobRow {
+            changed: r.version != r.bulk_version,
+            record: ClaimedRecord {
+                id: r.id,
+                external_id: r.external_id,
+                fields: r.fields.0,
+                version: r.bulk_version,
+                attempts: r.attempts,
+                salesforce_id: r.salesforce_id,
+            },
+        })
+        .collect())
 }

@@ -45,7 +45,8 @@ mod stage;
 mod status;
 
 pub use claim::{
-    Claim, ClaimedRecord, DueGroup, claim, due_groups, extend_lease, release, release_owned,
+    Claim, ClaimedRecord, DueGroup, JobRow, adopt_job_rows, claim, due_groups, extend_lease,
+    release, release_owned, tie_to_job,
 };
 pub use from_salesforce::{IncomingRow, StoredRow, store_from_salesforce};
 pub use keys::{ExternalId, InvalidKey, MAX_EXTERNAL_ID_LEN, ObjectName, is_api_name};

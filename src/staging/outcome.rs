@@ -120,7 +120,9 @@ pub async fn record_outcomes(
             last_error_fields = CASE WHEN s.version = o.version AND o.code IS NOT NULL
                 THEN ARRAY(SELECT jsonb_array_elements_text(o.error_fields)) END,
             lease_owner = NULL,
-            lease_expires_at = NULL
+            lease_expires_at = NULL,
+            bulk_job_id = NULL,
+            bulk_version = NULL
         FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
                     $7::jsonb[], $8::jsonb[], $9::float8[])
              AS o(id, version, kind, salesforce_id, code, message, error_fields, pushed_fields, delay)
