@@ -89,6 +89,9 @@ pub struct PushConfig {
     pub max_calls_per_second: u32,
     /// Share of the org's daily API allowance that Sluice may use, in percent.
     pub daily_budget_percent: u8,
+    /// How long the records of an unanswered sObject Collections call wait before any version of
+    /// them is sent again: Salesforce may still write them until its 10-minute request limit.
+    pub unanswered_hold: Duration,
     /// How long every dyno stops calling after Salesforce answers `REQUEST_LIMIT_EXCEEDED`.
     pub limit_pause: Duration,
     /// Turn the scheduler off (an API-only dyno).
@@ -364,6 +367,12 @@ impl PushConfig {
                 100,
             )?,
             limit_pause: Duration::from_secs(env.parse_or("PUSH_LIMIT_PAUSE_SECS", 60)?),
+            unanswered_hold: Duration::from_secs(Env::in_range(
+                "PUSH_UNANSWERED_HOLD_SECS",
+                env.parse_or("PUSH_UNANSWERED_HOLD_SECS", 630u64)?,
+                0,
+                86_400,
+            )?),
             enabled: env.parse_or("PUSH_ENABLED", true)?,
         })
     }

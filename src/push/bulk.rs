@@ -2,8 +2,10 @@
 //! backoff, read the results (docs/salesforce.md §5).
 //!
 //! Every step is an API call through the call gate; a job costs about seven whatever its size.
-//! The claimed rows stay leased to this scheduler while the job runs (the lease is extended at
-//! every poll), so no other scheduler sends them meanwhile.
+//! The job is recorded (`push_bulk_jobs`) and its rows tied to it before the upload; the job and
+//! its rows stay leased to this scheduler while it follows the job (extended at every poll). A job
+//! that cannot be followed now is set aside and resumed by its id, by this scheduler or another
+//! ([`super::resume`]): its rows are never sent again while it may still process them.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -11,9 +13,10 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 
 use super::admission::{Admission, Gatekeeper};
+use super::backoff;
 use super::bulk_csv::{self, BulkCsv};
 use super::bulk_results;
-use super::jobs;
+use super::jobs::{self, JobCounts};
 use super::pusher::MAX_HELD_WAIT;
 use crate::objects::ObjectSpec;
 use crate::salesforce::gate::CallPermit;
@@ -21,7 +24,7 @@ use crate::salesforce::{
     BulkOperation, FailureClass, JobInfo, JobState, MAX_UPLOAD_BYTES, SalesforceClient,
     SalesforceError,
 };
-use crate::staging::{self, ClaimedRecord, Operation, RecordOutcome};
+use crate::staging::{self, ClaimedRecord, Operation, PushFailure, RecordOutcome};
 
 /// First pause between polls; each poll is an API call, so the pause grows to [`POLL_MAX`].
 const POLL_FIRST: Duration = Duration::from_secs(1);
@@ -31,7 +34,10 @@ const POLL_MAX: Duration = Duration::from_secs(20);
 const JOB_PATIENCE: Duration = Duration::from_secs(30 * 60);
 /// How long one step waits for the call gate before the job is given up.
 const GATE_PATIENCE: Duration = Duration::from_secs(120);
-const MAX_POLL_ERRORS: u32 = 10;
+/// Failed polls in a row after which the job is set aside, to be resumed later by its id.
+const MAX_POLL_ERRORS: u32 = 3;
+/// Closes tried on a job that polls still show `Open` before it is given up.
+const MAX_CLOSES: u32 = 3;
 
 /// What a job needs from the scheduler that runs it.
 pub struct BulkContext<'a> {
@@ -46,17 +52,24 @@ pub struct BulkContext<'a> {
 /// How a job ended for its records.
 pub enum BulkEnd {
     /// Salesforce gave a result (or none) for every record.
-    Finished(Vec<(ClaimedRecord, RecordOutcome)>),
-    /// Salesforce refused a step of the job, or its creation (no job id).
+    Finished {
+        job_id: String,
+        outcomes: Vec<(ClaimedRecord, RecordOutcome)>,
+        counts: JobCounts,
+    },
+    /// Salesforce refused the job's creation (no job id) or its upload: the job was never
+    /// closed, so Salesforce processes none of it, and its records may go again.
     Refused {
         job_id: Option<String>,
         records: Vec<ClaimedRecord>,
         error: SalesforceError,
     },
-    /// The gate stayed closed or the job ran too long: the records go back to the queue.
-    GaveUp {
+    /// The job was closed (or may have been) but could not be followed to its results now (polls
+    /// or results failing, the gate closed, the job running long). Its records stay tied to it;
+    /// a scheduler resumes it later by its id (see [`jobs::adopt`]). Nothing is sent again.
+    SetAside {
         job_id: String,
-        records: Vec<ClaimedRecord>,
+        records: usize,
         why: &'static str,
     },
 }
@@ -76,6 +89,9 @@ impl From<sqlx::Error> for Halt {
 
 /// Sends `records` (each deletion with its Salesforce Id) as one job. `permit` is the slot the
 /// job's creation goes through; it is given back once the job exists.
+///
+/// The job id is recorded, and the records tied to it, before anything is uploaded: from the
+/// close on, the job is only ever followed by its id, never sent again (docs/salesforce.md §5.5).
 pub async fn push(
     ctx: &BulkContext<'_>,
     spec: &ObjectSpec,
@@ -111,8 +127,10 @@ pub async fn push(
         operation,
         records.len(),
         ctx.owner,
+        ctx.lease,
     )
     .await?;
+    staging::tie_to_job(ctx.pool, ctx.owner, &job.id, &records).await?;
     tracing::info!(job_id = %job.id, object = %spec.name, records = records.len(), "bulk job created");
     let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
     let run = JobRun {
@@ -121,25 +139,91 @@ pub async fn push(
         ids: &ids,
     };
     let BulkCsv { body, keys } = csv;
-    let result = match run.run(body).await {
-        Ok(info) => bulk_results::outcomes(&run, spec, operation, &info, &records, &keys).await,
-        Err(halt) => Err(halt),
-    };
-    let job_id = job.id;
-    Ok(match result {
-        Ok((outcomes, counts)) => {
-            jobs::finished(ctx.pool, &job_id, counts).await?;
-            BulkEnd::Finished(records.into_iter().zip(outcomes).collect())
+    let client = ctx.client;
+    if let Err(halt) = run.gated(|| client.upload_job_data(&job.id, body)).await {
+        // Never closed: Salesforce processes nothing of it (§5.1).
+        let error = match halt {
+            Halt::Database(e) => return Err(e),
+            Halt::Refused(error) => error,
+            Halt::GiveUp(why) => SalesforceError::Protocol(why.to_owned()),
+        };
+        if let Err(e) = client.abort_job(&job.id).await {
+            tracing::info!(job_id = %job.id, error = %e, "aborting a job never closed failed; Salesforce drops it after 24 h");
         }
-        Err(Halt::Database(e)) => return Err(e),
-        Err(Halt::Refused(error)) => BulkEnd::Refused {
-            job_id: Some(job_id),
+        jobs::abandoned(ctx.pool, &job.id, &error.to_string()).await?;
+        return Ok(BulkEnd::Refused {
+            job_id: Some(job.id),
             records,
             error,
-        },
-        Err(Halt::GiveUp(why)) => BulkEnd::GaveUp {
+        });
+    }
+    // Whatever the close answers (or if its answer is lost), the job is followed by its id: a
+    // poll tells whether the close landed.
+    match run.gated(|| client.close_job(&job.id)).await {
+        Ok(_) => jobs::state(ctx.pool, &job.id, "UploadComplete", None).await?,
+        Err(Halt::Database(e)) => return Err(e),
+        Err(Halt::Refused(e)) => {
+            tracing::warn!(job_id = %job.id, error = %e, "closing the bulk job got no answer; polling it to see");
+        }
+        Err(Halt::GiveUp(why)) => {
+            tracing::warn!(job_id = %job.id, why, "closing the bulk job waited too long; polling it to see");
+        }
+    }
+    follow(&run, spec, operation, records, &keys).await
+}
+
+/// Follows a closed job (or one whose close went unanswered) to its results: polls it, closes
+/// it again while it is still `Open`, and reads the results. `keys[i]` is `records[i]`'s key in
+/// the job's CSV.
+pub(super) async fn follow(
+    run: &JobRun<'_>,
+    spec: &ObjectSpec,
+    operation: Operation,
+    records: Vec<ClaimedRecord>,
+    keys: &[String],
+) -> Result<BulkEnd, sqlx::Error> {
+    let job_id = run.job_id.to_owned();
+    let result = match run.poll().await {
+        Ok(info) => bulk_results::outcomes(run, spec, operation, &info, &records, keys).await,
+        Err(halt) => Err(halt),
+    };
+    Ok(match result {
+        Ok((outcomes, counts)) => BulkEnd::Finished {
             job_id,
-            records,
+            outcomes: records.into_iter().zip(outcomes).collect(),
+            counts,
+        },
+        Err(Halt::Database(e)) => return Err(e),
+        Err(Halt::Refused(error)) if error.class() == FailureClass::Fatal => {
+            // Salesforce will not tell what became of the job (it is gone, or refuses us): its
+            // rows go again rather than stay unknown forever.
+            tracing::error!(job_id, error = %error, "bulk job can no longer be followed; its records go again");
+            let outcomes = records
+                .into_iter()
+                .map(|r| {
+                    let error = PushFailure {
+                        code: "BULK_JOB_LOST".into(),
+                        message: format!("the Bulk job {job_id} could not be followed: {error}"),
+                        fields: Vec::new(),
+                    };
+                    let delay = backoff::delay(r.attempts);
+                    (r, RecordOutcome::Retry { delay, error })
+                })
+                .collect();
+            BulkEnd::Finished {
+                job_id,
+                outcomes,
+                counts: JobCounts::default(),
+            }
+        }
+        Err(Halt::Refused(_)) => BulkEnd::SetAside {
+            job_id,
+            records: records.len(),
+            why: "reading the job's results kept failing",
+        },
+        Err(Halt::GiveUp(why)) => BulkEnd::SetAside {
+            job_id,
+            records: records.len(),
             why,
         },
     })
@@ -163,11 +247,11 @@ async fn fit_upload(
     }
 }
 
-/// One job being run: its calls go through the gate while its rows stay leased.
+/// One job being run: its calls go through the gate while it and its rows stay leased.
 pub(super) struct JobRun<'a> {
-    ctx: &'a BulkContext<'a>,
+    pub(super) ctx: &'a BulkContext<'a>,
     pub(super) job_id: &'a str,
-    ids: &'a [i64],
+    pub(super) ids: &'a [i64],
 }
 
 impl JobRun<'_> {
@@ -175,16 +259,14 @@ impl JobRun<'_> {
         self.ctx.client
     }
 
-    /// Upload, close, poll until the job ends.
-    async fn run(&self, body: String) -> Result<JobInfo, Halt> {
+    /// Polls until the job ends, closing it again while it is still `Open` (a close whose
+    /// answer was lost may not have landed).
+    async fn poll(&self) -> Result<JobInfo, Halt> {
         let client = self.ctx.client;
-        self.gated(|| client.upload_job_data(self.job_id, body))
-            .await?;
-        self.gated(|| client.close_job(self.job_id)).await?;
-        jobs::state(self.ctx.pool, self.job_id, "UploadComplete", None).await?;
         let started = Instant::now();
         let mut pause = POLL_FIRST;
         let mut errors = 0;
+        let mut closes = 0;
         let mut last_state = JobState::UploadComplete;
         while started.elapsed() < JOB_PATIENCE {
             tokio::time::sleep(pause).await;
@@ -203,6 +285,16 @@ impl JobRun<'_> {
                 Err(halt) => return Err(halt),
             };
             errors = 0;
+            if info.state == JobState::Open {
+                if closes >= MAX_CLOSES {
+                    return Err(Halt::GiveUp("the job would not close"));
+                }
+                closes += 1;
+                if let Err(Halt::Database(e)) = self.gated(|| client.close_job(self.job_id)).await {
+                    return Err(Halt::Database(e));
+                }
+                continue;
+            }
             if info.state != last_state {
                 last_state = info.state;
                 let state = format!("{:?}", info.state);
@@ -247,8 +339,14 @@ impl JobRun<'_> {
         result.map_err(Halt::Refused)
     }
 
-    async fn keep_leased(&self) -> Result<(), sqlx::Error> {
-        staging::extend_lease(self.ctx.pool, self.ctx.owner, self.ids, self.ctx.lease).await?;
+    /// Keeps the job and its rows leased; a job taken over by another scheduler (this one
+    /// stalled past its lease) is left to it.
+    async fn keep_leased(&self) -> Result<(), Halt> {
+        let ctx = self.ctx;
+        if !jobs::extend(ctx.pool, self.job_id, ctx.owner, ctx.lease).await? {
+            return Err(Halt::GiveUp("another scheduler took the job over"));
+        }
+        staging::extend_lease(ctx.pool, ctx.owner, self.ids, ctx.lease).await?;
         Ok(())
     }
 }

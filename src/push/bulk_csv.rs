@@ -74,6 +74,23 @@ pub fn build(spec: &ObjectSpec, operation: Operation, records: &[ClaimedRecord])
     }
 }
 
+/// The key of `record` in its job's CSV, as [`build`] writes it and [`row_key`] reads it back.
+pub fn record_key(spec: &ObjectSpec, operation: Operation, record: &ClaimedRecord) -> String {
+    match operation {
+        Operation::Delete => record
+            .salesforce_id
+            .as_ref()
+            .map_or_else(String::new, |id| id.as_str().to_owned()),
+        Operation::Upsert => key_of(
+            &record
+                .fields
+                .get(&spec.external_id_field)
+                .map(cell)
+                .unwrap_or_else(|| record.external_id.to_string()),
+        ),
+    }
+}
+
 /// The key that correlates a result row (its uploaded columns) with a record.
 pub fn row_key(
     spec: &ObjectSpec,

@@ -19,6 +19,7 @@ mod preflight;
 pub mod push_now;
 mod pusher;
 mod results;
+mod resume;
 pub mod scheduler;
 
 pub use pusher::{Outcome, PushError, Pusher};

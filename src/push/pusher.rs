@@ -8,7 +8,10 @@ use sqlx::PgPool;
 use super::admission::{Admission, Gatekeeper};
 use super::bulk::{self, BulkContext, BulkEnd};
 use super::plan::{self, Plan, Via};
-use super::results::{failure_of, is_configuration_problem, split_duplicates};
+use super::results::{
+    failure_of, is_configuration_problem, may_have_been_applied, split_duplicates,
+};
+use super::resume::{self, Resumed};
 use super::{backoff, collections, jobs, metrics, preflight};
 use crate::config::PushConfig;
 use crate::describe::Describes;
@@ -54,6 +57,10 @@ pub enum PushError {
     #[error("database error in the push engine")]
     Database(#[from] sqlx::Error),
 }
+
+/// Longest a Bulk job that could not be followed waits before a scheduler resumes it (at most
+/// the lease).
+const SET_ASIDE: Duration = Duration::from_secs(30);
 
 /// Longest wait on the gate while holding a claimed batch; longer waits give the batch back.
 pub(super) const MAX_HELD_WAIT: Duration = Duration::from_secs(3);
@@ -128,6 +135,7 @@ impl Pusher {
     /// Gives back every lease this scheduler still holds (a push cut short by shutdown, or by
     /// the database going away mid-batch).
     pub async fn release_all(&self) -> Result<u64, sqlx::Error> {
+        jobs::release_owned(&self.pool, &self.owner).await?;
         staging::release_owned(&self.pool, &self.owner).await
     }
 
@@ -135,6 +143,9 @@ impl Pusher {
     /// sObject Collections call, or a backlog as one Bulk API 2.0 job. Writes each record's
     /// outcome back.
     pub async fn push_next_batch(&self) -> Result<Outcome, PushError> {
+        if let Some(outcome) = self.resume_bulk_job().await? {
+            return Ok(outcome);
+        }
         let due = staging::due_groups(&self.pool, MAX_COLLECTION_RECORDS as i64).await?;
         let (spec, operation, via) = match plan::plan(&self.catalog, &due, &self.cfg) {
             Plan::Idle => return Ok(Outcome::Idle),
@@ -163,6 +174,7 @@ impl Pusher {
             limit,
             lease: self.cfg.lease,
             settle: self.cfg.batch_window.min(self.cfg.max_lag),
+            unanswered_hold: (via == Via::Collection).then_some(self.cfg.unanswered_hold),
         };
         let claimed = match staging::claim(&self.pool, claim).await {
             Ok(claimed) if !claimed.is_empty() => claimed,
@@ -224,14 +236,8 @@ impl Pusher {
                     .await
             }
             Via::Bulk => {
-                let context = BulkContext {
-                    client: &self.client,
-                    gate: &self.gate,
-                    pool: &self.pool,
-                    owner: &self.owner,
-                    lease: self.cfg.lease,
-                };
-                let end = bulk::push(&context, spec, operation, claimed, permit).await?;
+                let end =
+                    bulk::push(&self.bulk_context(), spec, operation, claimed, permit).await?;
                 return self.bulk_ended(spec, done, end, started).await;
             }
         };
@@ -270,6 +276,64 @@ impl Pusher {
         sent
     }
 
+    fn bulk_context(&self) -> BulkContext<'_> {
+        BulkContext {
+            client: &self.client,
+            gate: &self.gate,
+            pool: &self.pool,
+            owner: &self.owner,
+            lease: self.cfg.lease,
+        }
+    }
+
+    /// Takes over a Bulk job no scheduler follows any more, and follows it to its end.
+    async fn resume_bulk_job(&self) -> Result<Option<Outcome>, PushError> {
+        let spec_of = |name: &str| self.catalog.get(name).cloned();
+        let resumed = resume::next(&self.bulk_context(), spec_of).await?;
+        let (job_id, spec, end, changed) = match resumed {
+            None => return Ok(None),
+            Some(Resumed::Unknown) => return Ok(Some(Outcome::Idle)),
+            Some(Resumed::Ended(ended)) => {
+                let resume::Ended {
+                    job_id,
+                    spec,
+                    end,
+                    changed,
+                } = *ended;
+                (job_id, spec, end, changed)
+            }
+        };
+        if matches!(&end, BulkEnd::Finished { outcomes, .. } if outcomes.is_empty()) {
+            jobs::finished(&self.pool, &job_id, Default::default()).await?;
+            return Ok(Some(Outcome::Idle));
+        }
+        let end = match end {
+            // Rows changed since they were sent go again now, with their newer version; what
+            // the job did to them is superseded.
+            BulkEnd::Finished {
+                job_id,
+                outcomes,
+                counts,
+            } if !changed.is_empty() => {
+                staging::release(&self.pool, &self.owner, &changed, Duration::ZERO).await?;
+                let outcomes = outcomes
+                    .into_iter()
+                    .filter(|(r, _)| !changed.contains(&r.id))
+                    .collect();
+                BulkEnd::Finished {
+                    job_id,
+                    outcomes,
+                    counts,
+                }
+            }
+            other => other,
+        };
+        Ok(Some(
+            self.bulk_ended(&spec, Vec::new(), end, Instant::now())
+                .await?,
+        ))
+    }
+
     /// What a Bulk job's end means for its records.
     async fn bulk_ended(
         &self,
@@ -279,9 +343,31 @@ impl Pusher {
         started: Instant,
     ) -> Result<Outcome, PushError> {
         match end {
-            BulkEnd::Finished(outcomes) => {
+            BulkEnd::Finished {
+                job_id,
+                outcomes,
+                counts,
+            } => {
                 done.extend(outcomes);
-                self.finish(spec, done, started).await
+                let outcome = self.finish(spec, done, started).await?;
+                jobs::finished(&self.pool, &job_id, counts).await?;
+                Ok(outcome)
+            }
+            BulkEnd::SetAside {
+                job_id,
+                records,
+                why,
+            } => {
+                self.finish(spec, done, started).await?;
+                tracing::warn!(
+                    job_id,
+                    why,
+                    records,
+                    "bulk job set aside; it is followed again later by its id, nothing is sent twice"
+                );
+                let after = SET_ASIDE.min(self.cfg.lease);
+                jobs::set_aside(&self.pool, &job_id, &self.owner, after).await?;
+                Ok(Outcome::retrying(spec, records))
             }
             BulkEnd::Refused {
                 job_id,
@@ -290,9 +376,6 @@ impl Pusher {
             } => {
                 self.finish(spec, done, started).await?;
                 let failure = failure_of(&error);
-                if let Some(job_id) = &job_id {
-                    jobs::state(&self.pool, job_id, "Abandoned", Some(&failure.message)).await?;
-                }
                 if job_id.is_none()
                     || error.class() != FailureClass::Fatal
                     || is_configuration_problem(&error)
@@ -311,22 +394,6 @@ impl Pusher {
                     })
                     .collect();
                 self.finish(spec, outcomes, Instant::now()).await
-            }
-            BulkEnd::GaveUp {
-                job_id,
-                records,
-                why,
-            } => {
-                self.finish(spec, done, started).await?;
-                tracing::warn!(
-                    job_id,
-                    why,
-                    "bulk job abandoned; its records go back to the queue"
-                );
-                jobs::state(&self.pool, &job_id, "Abandoned", Some(why)).await?;
-                let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
-                staging::release(&self.pool, &self.owner, &ids, self.cfg.limit_pause).await?;
-                Ok(Outcome::retrying(spec, ids.len()))
             }
         }
     }
@@ -347,7 +414,12 @@ impl Pusher {
             records: outcomes.len(),
             synced: count(|o| matches!(o, RecordOutcome::Synced { .. } | RecordOutcome::Deleted)),
             failed: count(|o| matches!(o, RecordOutcome::Failed(_))),
-            retrying: count(|o| matches!(o, RecordOutcome::Retry { .. })),
+            retrying: count(|o| {
+                matches!(
+                    o,
+                    RecordOutcome::Retry { .. } | RecordOutcome::Unanswered { .. }
+                )
+            }),
         };
         staging::record_outcomes(&self.pool, &self.owner, self.cfg.max_attempts, &outcomes).await?;
         tracing::info!(
@@ -396,16 +468,22 @@ impl Pusher {
                 staging::release(&self.pool, &self.owner, &ids, self.cfg.limit_pause).await?;
             }
             FailureClass::Transient | FailureClass::Fatal => {
+                let unanswered = may_have_been_applied(&error);
+                if unanswered {
+                    tracing::warn!(object = %spec.name, records = claimed.len(), hold_secs = self.cfg.unanswered_hold.as_secs(), "call unanswered: Salesforce may still write these records, so none of them is sent again before the hold ends");
+                }
                 let transient = error.class() == FailureClass::Transient;
                 let outcomes: Vec<_> = claimed
                     .into_iter()
                     .map(|r| {
-                        let outcome = match transient {
-                            true => RecordOutcome::Retry {
+                        let error = failure.clone();
+                        let outcome = match (unanswered, transient) {
+                            (true, _) => RecordOutcome::Unanswered { error },
+                            (false, true) => RecordOutcome::Retry {
                                 delay: backoff::delay(r.attempts),
-                                error: failure.clone(),
+                                error,
                             },
-                            false => RecordOutcome::Failed(failure.clone()),
+                            (false, false) => RecordOutcome::Failed(error),
                         };
                         (r, outcome)
                     })

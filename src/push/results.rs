@@ -119,6 +119,20 @@ pub fn failure_of(error: &SalesforceError) -> PushFailure {
     }
 }
 
+/// Whether Salesforce may have written (or may still write) the records of a call that failed
+/// this way: the request was sent but no answer came (a timeout, a connection lost after
+/// sending), Salesforce's edge gave up waiting for it (502, 504), or the answer could not be read
+/// (docs/salesforce.md §7.2: "the write may have been applied"). A connection never made sent
+/// nothing; any other answer says the request was not applied.
+pub fn may_have_been_applied(error: &SalesforceError) -> bool {
+    match error {
+        SalesforceError::Network(e) => !e.is_connect(),
+        SalesforceError::Unavailable { status, .. } => matches!(status, 502 | 504),
+        SalesforceError::Protocol(_) => true,
+        _ => false,
+    }
+}
+
 /// Auth and session failures are about Sluice's credentials, not the data.
 pub fn is_configuration_problem(error: &SalesforceError) -> bool {
     matches!(

@@ -24,6 +24,19 @@ pub struct FaultConfig {
     pub drop_next: u32,
     /// Added to every REST call before it is handled.
     pub latency_ms: u64,
+    /// The next N sObject Collections calls (upserts, deletions) are handled `late_ms` late:
+    /// Salesforce goes on with a call whose client timed out and writes its records when it
+    /// finishes (docs/salesforce.md §7.2).
+    pub late_collections_next: u32,
+    /// How late those calls are handled and answered.
+    pub late_ms: u64,
+    /// Each entry, a call kind as `/__sim/stats` names it (`bulk_set_job_state`,
+    /// `bulk_get_job`, …): the next call of that kind is handled, its effects kept, but its
+    /// connection is closed without an answer. Used up; list a kind twice to hit it twice.
+    pub drop_answer_of: Vec<String>,
+    /// Each entry, a call kind: the next call of that kind answers 500 `UNKNOWN_EXCEPTION`
+    /// without being handled. Used up.
+    pub fail_next_of: Vec<String>,
     /// Every K-th call answers 500 `UNKNOWN_EXCEPTION`; 0 is off.
     pub fail_one_in: u32,
     /// Each entry makes one write of the record with that external id fail `UNABLE_TO_LOCK_ROW`,
@@ -46,6 +59,26 @@ pub enum Injected {
 }
 
 impl FaultConfig {
+    /// Uses up an entry of `list` naming `kind`; whether there was one.
+    pub fn take(list: &mut Vec<String>, kind: &str) -> bool {
+        match list.iter().position(|k| k == kind) {
+            Some(at) => {
+                list.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// How long to wait before handling a sObject Collections call, using one late call up.
+    pub fn next_collections_delay(&mut self) -> Option<std::time::Duration> {
+        if self.late_collections_next == 0 {
+            return None;
+        }
+        self.late_collections_next -= 1;
+        Some(std::time::Duration::from_millis(self.late_ms))
+    }
+
     /// Decides the fate of one REST call; `seen` counts calls for `fail_one_in`.
     pub fn next_call(&mut self, seen: &mut u64) -> Option<Injected> {
         *seen += 1;

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use super::bulk_query::{self, QueryJobRoute};
 use super::error::ApiError;
 use super::events::Origin;
+use super::faults::{FaultConfig, Injected};
 use super::query::{self, QueryRoute};
 use super::replication::{self, Replication};
 use super::{Simulator, bulk, collections, meta};
@@ -141,10 +142,33 @@ pub struct Call<'a> {
     pub body: Bytes,
 }
 
+/// Salesforce finishes a request whose client has gone (docs/salesforce.md §7.2: after a
+/// timeout or a reset "the write may have been applied"): each call is handled in a task of its
+/// own, which a dropped connection does not cancel.
 pub async fn entry(
     State(sim): State<Simulator>,
     method: Method,
     OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    tokio::spawn(handle(sim, method, uri, headers, body))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "simulator call panicked");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "UNKNOWN_EXCEPTION",
+                "An unexpected error occurred.",
+            )
+            .into_response()
+        })
+}
+
+async fn handle(
+    sim: Simulator,
+    method: Method,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -179,6 +203,19 @@ pub async fn entry(
         Err(e) => return e.into_response(),
     };
     let route = Route::parse(&method, rest);
+    let kind = route.kind();
+    if FaultConfig::take(&mut sim.lock().faults.fail_next_of, kind) {
+        return Injected::ServerError.into_response();
+    }
+    if matches!(
+        route,
+        Route::CollectionsUpsert(..) | Route::CollectionsDelete
+    ) {
+        let late = sim.lock().faults.next_collections_delay();
+        if let Some(late) = late {
+            tokio::time::sleep(late).await;
+        }
+    }
     let origin = origin(&route, version, &headers);
     let mut res = match authorize_and_count(&sim, &headers, route.kind()) {
         Ok(()) => {
@@ -193,6 +230,9 @@ pub async fn entry(
         Err(e) => e.into_response(),
     };
     sim.publish_changes(&origin);
+    if FaultConfig::take(&mut sim.lock().faults.drop_answer_of, kind) {
+        return Injected::Drop.into_response();
+    }
     let (used, max) = sim.api_usage();
     if let Ok(v) = HeaderValue::from_str(&format!("api-usage={used}/{max}")) {
         res.headers_mut().insert("Sforce-Limit-Info", v);

@@ -246,6 +246,20 @@ impl Simulator {
         table.get(&id).cloned()
     }
 
+    /// Inserts and updates Salesforce applied to the record whose `field` is `value`, by any API:
+    /// each would run the org's triggers and flows once.
+    pub fn writes_of(&self, object: &str, field: &str, value: &str) -> u64 {
+        let Some(obj) = schema::object(object) else {
+            return 0;
+        };
+        let Some(field) = obj.field(field) else {
+            return 0;
+        };
+        let state = self.lock();
+        let ids = state.store.table(obj).find(field, value);
+        ids.iter().map(|id| state.store.writes(id)).sum()
+    }
+
     /// Calls counted toward the daily allocation since the last reset (docs/salesforce.md §2.1, §6).
     /// Every external id a collection upsert of `object` carried, in arrival order, repeats kept.
     pub fn upserted_external_ids(&self, object: &str) -> Vec<String> {

@@ -200,6 +200,9 @@ pub struct Store {
     pub clock: Clock,
     /// Writes not yet published as change events, oldest first.
     changes: Vec<Change>,
+    /// Inserts and updates applied to each record, by Id, whether or not a value changed: what
+    /// triggers and flows would run on (tests prove no record is written twice).
+    writes: HashMap<String, u64>,
 }
 
 impl Default for Store {
@@ -208,6 +211,7 @@ impl Default for Store {
             tables: OBJECTS.iter().map(|o| (o.name, Table::default())).collect(),
             clock: Clock::default(),
             changes: Vec::new(),
+            writes: HashMap::new(),
         }
     }
 }
@@ -234,13 +238,20 @@ impl Store {
             .unwrap_or_default();
         self.changes
             .push(Change::new(obj.name, &id, ChangeType::Create, body, now));
+        *self.writes.entry(id.clone()).or_default() += 1;
         id
+    }
+
+    /// Inserts and updates applied to the record with this Id.
+    pub fn writes(&self, id: &str) -> u64 {
+        self.writes.get(id).copied().unwrap_or(0)
     }
 
     /// Updates a live record and logs an UPDATE change with the fields that changed.
     pub fn update(&mut self, obj: &'static Object, id: &str, values: Record) {
         let now = self.clock.now();
         let stamp = clock::format(now);
+        *self.writes.entry(id.to_owned()).or_default() += 1;
         if let Some(changed) = self.table_mut(obj).update(obj, id, values, &stamp) {
             let change = Change::update(obj.name, id, changed, &stamp, now);
             self.changes.push(change);

@@ -4,7 +4,8 @@
 //! Correctness across dynos rests on row locks and leases only (no advisory locks, no reliance
 //! on LISTEN/NOTIFY): a claim takes due rows with `FOR UPDATE SKIP LOCKED` and leases them to one
 //! scheduler; only the lease holder writes an outcome. A row is due when it is pending and its
-//! next attempt has come, or when its lease expired (its scheduler died).
+//! next attempt has come, or when its lease expired (its scheduler died), unless a call that may
+//! still write it went unanswered (`unanswered_until`, see [`super::outcome`]).
 
 use std::time::Duration;
 
@@ -54,6 +55,8 @@ pub async fn due_groups(pool: &PgPool, batch: i64) -> Result<Vec<DueGroup>, sqlx
             WHERE origin = 'hub'
               AND ((sync_status = 'pending' AND next_attempt_at <= now())
                    OR (sync_status = 'in_flight' AND lease_expires_at < now()))
+              AND (unanswered_until IS NULL OR unanswered_until <= now())
+              AND bulk_job_id IS NULL
         )
         SELECT object AS "object!: ObjectName", operation AS "operation!: Operation",
                count(*) AS "count!",
@@ -92,6 +95,10 @@ pub struct Claim<'a> {
     pub lease: Duration,
     /// Rows changed less than this long ago are left for a later batch: more changes may come.
     pub settle: Duration,
+    /// For a call whose records Salesforce may still write after it went unanswered (sObject
+    /// Collections): how long they are held if no answer is recorded. `None` for a Bulk job, which
+    /// is followed by its id instead.
+    pub unanswered_hold: Option<Duration>,
 }
 
 /// Leases the claim's rows to its owner, oldest change first, and counts the attempt.
@@ -104,13 +111,16 @@ pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>
               AND ((sync_status = 'pending' AND next_attempt_at <= now()
                     AND updated_at <= now() - make_interval(secs => $6))
                    OR (sync_status = 'in_flight' AND lease_expires_at < now()))
+              AND (unanswered_until IS NULL OR unanswered_until <= now())
+              AND bulk_job_id IS NULL
             ORDER BY next_attempt_at, id
             LIMIT $3
             FOR UPDATE SKIP LOCKED
         )
         UPDATE staging_records s
         SET lease_owner = $4, lease_expires_at = now() + make_interval(secs => $5),
-            attempts = s.attempts + 1
+            attempts = s.attempts + 1,
+            unanswered_until = now() + make_interval(secs => $7)
         FROM due WHERE s.id = due.id
         RETURNING s.id, s.external_id AS "external_id: ExternalId",
                   s.fields AS "fields: Json<Map<String, Value>>", s.version, s.attempts,
@@ -122,6 +132,7 @@ pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>
         claim.owner,
         claim.lease.as_secs_f64(),
         claim.settle.as_secs_f64(),
+        claim.unanswered_hold.map(|h| h.as_secs_f64()),
     )
     .fetch_all(pool)
     .await?;
@@ -157,8 +168,8 @@ pub async fn extend_lease(
     Ok(result.rows_affected())
 }
 
-/// Gives leased rows back without counting the attempt (the scheduler is stopping, or Salesforce
-/// asked us to pause): they are due again after `delay`.
+/// Gives leased rows back without counting the attempt (they were not sent, or Salesforce
+/// answered that it did nothing, asking us to pause): they are due again after `delay`.
 pub async fn release(
     pool: &PgPool,
     owner: &str,
@@ -169,7 +180,8 @@ pub async fn release(
         r#"
         UPDATE staging_records
         SET lease_owner = NULL, lease_expires_at = NULL, attempts = greatest(attempts - 1, 0),
-            next_attempt_at = now() + make_interval(secs => $3)
+            next_attempt_at = now() + make_interval(secs => $3), unanswered_until = NULL,
+            bulk_job_id = NULL, bulk_version = NULL
         WHERE id = ANY($1) AND lease_owner = $2
         "#,
         ids,
@@ -181,15 +193,93 @@ pub async fn release(
     Ok(result.rows_affected())
 }
 
-/// Gives back every row leased to `owner`, due at once (a scheduler stopping, or cut short).
+/// Gives back every row leased to `owner`, due at once (a scheduler stopping, or cut short). A
+/// row whose call may have been sent stays held until its `unanswered_until`; a row of a Bulk job
+/// stays tied to the job, which another scheduler resumes ([`adopt_job_rows`]).
 pub async fn release_owned(pool: &PgPool, owner: &str) -> Result<u64, sqlx::Error> {
     let result = sqlx::query!(
         "UPDATE staging_records SET lease_owner = NULL, lease_expires_at = NULL, \
          attempts = greatest(attempts - 1, 0), next_attempt_at = now() \
-         WHERE lease_owner = $1",
+         WHERE lease_owner = $1 AND bulk_job_id IS NULL",
         owner,
     )
     .execute(pool)
     .await?;
     Ok(result.rows_affected())
+}
+
+/// Ties rows leased to `owner` to the Bulk job they are sent in, with the version sent: until the
+/// job's outcome is written, they are never claimed for another push.
+pub async fn tie_to_job(
+    pool: &PgPool,
+    owner: &str,
+    job_id: &str,
+    records: &[ClaimedRecord],
+) -> Result<u64, sqlx::Error> {
+    let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+    let versions: Vec<i64> = records.iter().map(|r| r.version).collect();
+    let result = sqlx::query!(
+        r#"
+        UPDATE staging_records s SET bulk_job_id = $1, bulk_version = o.version
+        FROM UNNEST($2::bigint[], $3::bigint[]) AS o(id, version)
+        WHERE s.id = o.id AND s.lease_owner = $4
+        "#,
+        job_id,
+        &ids,
+        &versions,
+        owner,
+    )
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// A row of a Bulk job taken over from another scheduler.
+#[derive(Debug, Clone)]
+pub struct JobRow {
+    /// As it was sent: `version` is the version in the job. `fields` are the row's current
+    /// fields, which are the ones sent unless `changed`.
+    pub record: ClaimedRecord,
+    /// The row changed after it was sent: its newer version goes once the job has ended.
+    pub changed: bool,
+}
+
+/// Leases every row tied to `job_id` to `owner` (taking a job over after its scheduler died or
+/// gave up following it).
+pub async fn adopt_job_rows(
+    pool: &PgPool,
+    owner: &str,
+    job_id: &str,
+    lease: Duration,
+) -> Result<Vec<JobRow>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"
+        UPDATE staging_records
+        SET lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3)
+        WHERE bulk_job_id = $1
+        RETURNING id, external_id AS "external_id: ExternalId",
+                  fields AS "fields: Json<Map<String, Value>>", version,
+                  bulk_version AS "bulk_version!", attempts,
+                  salesforce_id AS "salesforce_id: SalesforceId"
+        "#,
+        job_id,
+        owner,
+        lease.as_secs_f64(),
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| JobRow {
+            changed: r.version != r.bulk_version,
+            record: ClaimedRecord {
+                id: r.id,
+                external_id: r.external_id,
+                fields: r.fields.0,
+                version: r.bulk_version,
+                attempts: r.attempts,
+                salesforce_id: r.salesforce_id,
+            },
+        })
+        .collect())
 }

@@ -47,7 +47,8 @@ mod status;
 
 pub use changes::{ChangeCursor, ChangedRecord, changes_after};
 pub use claim::{
-    Claim, ClaimedRecord, DueGroup, claim, due_groups, extend_lease, release, release_owned,
+    Claim, ClaimedRecord, DueGroup, JobRow, adopt_job_rows, claim, due_groups, extend_lease,
+    release, release_owned, tie_to_job,
 };
 pub use from_salesforce::{
     IncomingRow, ReadStamp, StoredRow, store_deletions, store_from_salesforce, store_read,

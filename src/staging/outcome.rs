@@ -19,6 +19,10 @@ pub enum RecordOutcome {
     Deleted,
     /// Try again after `delay` (transient error); parked as failed after the last attempt.
     Retry { delay: Duration, error: PushFailure },
+    /// The call went unanswered (timeout, connection lost after sending): Salesforce may still
+    /// write this version until the row's `unanswered_until`, so no version of the record is sent
+    /// before then. Otherwise as [`RecordOutcome::Retry`].
+    Unanswered { error: PushFailure },
     /// Salesforce refused this version; kept until the data changes or someone retries it.
     Failed(PushFailure),
 }
@@ -29,6 +33,7 @@ impl RecordOutcome {
             Self::Synced { .. } => "synced",
             Self::Deleted => "deleted",
             Self::Retry { .. } => "retry",
+            Self::Unanswered { .. } => "unanswered",
             Self::Failed(_) => "failed",
         }
     }
@@ -44,7 +49,8 @@ pub struct PushFailure {
 
 /// Writes the outcome of a push, for rows still leased to `owner`, in one statement, and gives
 /// the leases back. A row that changed while in flight is pending again, so its newer version is
-/// pushed too; a transient failure on the last of `max_attempts` parks the row as failed.
+/// pushed too; a transient failure on the last of `max_attempts` parks the row as failed. An
+/// answered row's hold (`unanswered_until`) ends; an unanswered one keeps it.
 pub async fn record_outcomes(
     pool: &PgPool,
     owner: &str,
@@ -72,6 +78,7 @@ pub async fn record_outcomes(
             RecordOutcome::Synced { salesforce_id } => (Some(salesforce_id.as_str()), None, 0.0),
             RecordOutcome::Deleted => (None, None, 0.0),
             RecordOutcome::Retry { delay, error } => (None, Some(error), delay.as_secs_f64()),
+            RecordOutcome::Unanswered { error } => (None, Some(error), 0.0),
             RecordOutcome::Failed(error) => (None, Some(error), 0.0),
         };
         kinds.push(outcome.kind());
@@ -96,7 +103,7 @@ pub async fn record_outcomes(
                 ELSE s.synced_version END,
             failed_version = CASE
                 WHEN o.kind = 'failed' THEN o.version
-                WHEN o.kind = 'retry' AND s.attempts >= $10 THEN o.version
+                WHEN o.kind IN ('retry', 'unanswered') AND s.attempts >= $10 THEN o.version
                 ELSE s.failed_version END,
             salesforce_id = CASE WHEN o.kind = 'deleted' THEN NULL
                 ELSE COALESCE(o.salesforce_id, s.salesforce_id) END,
@@ -107,12 +114,15 @@ pub async fn record_outcomes(
                 THEN 0 ELSE s.attempts END,
             next_attempt_at = CASE WHEN o.kind = 'retry' AND s.version = o.version
                 THEN now() + make_interval(secs => o.delay) ELSE now() END,
+            unanswered_until = CASE WHEN o.kind = 'unanswered' THEN s.unanswered_until END,
             last_error_code = CASE WHEN s.version = o.version THEN o.code END,
             last_error_message = CASE WHEN s.version = o.version THEN o.message END,
             last_error_fields = CASE WHEN s.version = o.version AND o.code IS NOT NULL
                 THEN ARRAY(SELECT jsonb_array_elements_text(o.error_fields)) END,
             lease_owner = NULL,
-            lease_expires_at = NULL
+            lease_expires_at = NULL,
+            bulk_job_id = NULL,
+            bulk_version = NULL
         FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
                     $7::jsonb[], $8::jsonb[], $9::float8[])
              AS o(id, version, kind, salesforce_id, code, message, error_fields, pushed_fields, delay)

@@ -53,6 +53,7 @@ pub fn config(sim_url: &str, overrides: &[(&str, &str)]) -> Config {
         ("PUSH_BATCH_WINDOW_MS", "20"),
         ("PUSH_SWEEP_INTERVAL_MS", "200"),
         ("PUSH_LIMIT_PAUSE_SECS", "1"),
+        ("PUSH_UNANSWERED_HOLD_SECS", "2"),
         ("SALESFORCE_MAX_CALLS_PER_SECOND", "100"),
         ("SLUICE_SHUTDOWN_GRACE_SECS", "5"),
     ];

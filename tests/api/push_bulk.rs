@@ -249,3 +249,141 @@ async fn many_deletions_go_as_one_bulk_delete_job(pool: PgPool) {
         399
     );
 }
+
+/// Stages 500 Contacts (a Bulk job with `BULK`), breaks the job's follow-up as `faults` says,
+/// pushes with `pushers` until the queue settles, and checks in the simulator that Salesforce
+/// wrote each record exactly once (triggers and flows would run once) through one job.
+async fn bulk_job_written_once(
+    hub: &TestHub,
+    faults: FaultConfig,
+    pushers: &[sluice::push::Pusher],
+) {
+    assert_eq!(
+        hub.post_records("Contact", &contacts("B", 500))
+            .await
+            .status(),
+        202
+    );
+    hub.sim.sim.set_faults(faults);
+    settle(pushers, &hub.pool, Duration::from_secs(60)).await;
+    assert_written_once(hub, 500);
+}
+
+fn assert_written_once(hub: &TestHub, n: usize) {
+    let by_kind = hub.sim.sim.calls_by_kind();
+    assert_eq!(
+        by_kind.get("bulk_create_job"),
+        Some(&1),
+        "one job: {by_kind:?}"
+    );
+    assert_eq!(by_kind.get("collections_upsert"), None, "{by_kind:?}");
+    for i in 0..n {
+        let writes = hub
+            .sim
+            .sim
+            .writes_of("Contact", "External_Id__c", &format!("B-{i}"));
+        assert_eq!(writes, 1, "B-{i} written {writes} times");
+    }
+    assert_eq!(hub.sim.sim.records("Contact").len(), n);
+}
+
+async fn synced(pool: &PgPool, n: i64) {
+    assert_eq!(
+        count_rows(
+            pool,
+            "sync_status = 'synced' AND salesforce_id IS NOT NULL AND bulk_job_id IS NULL"
+        )
+        .await,
+        n
+    );
+}
+
+#[sqlx::test]
+async fn a_bulk_job_whose_close_answer_is_lost_is_followed_not_sent_again(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    let pusher = pusher_for(&hub.pool, &config(&hub.sim.url, BULK), "test");
+    let faults = FaultConfig {
+        drop_answer_of: vec!["bulk_set_job_state".into()],
+        ..FaultConfig::default()
+    };
+    bulk_job_written_once(&hub, faults, &[pusher]).await;
+    assert!(
+        hub.sim.sim.faults().drop_answer_of.is_empty(),
+        "the close's answer was lost"
+    );
+    synced(&hub.pool, 500).await;
+}
+
+#[sqlx::test]
+async fn a_bulk_job_whose_polls_fail_is_polled_again_not_sent_again(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    // Polls failing three times in a row set the job aside; it is taken up again after the lease.
+    let overrides: Vec<(&str, &str)> = [BULK, &[("PUSH_LEASE_SECS", "1")]].concat();
+    let pusher = pusher_for(&hub.pool, &config(&hub.sim.url, &overrides), "test");
+    let faults = FaultConfig {
+        fail_next_of: vec!["bulk_get_job".into(); 10],
+        ..FaultConfig::default()
+    };
+    bulk_job_written_once(&hub, faults, &[pusher]).await;
+    assert!(hub.sim.sim.faults().fail_next_of.is_empty());
+    synced(&hub.pool, 500).await;
+}
+
+#[sqlx::test]
+async fn a_bulk_job_whose_results_fail_is_read_again_not_sent_again(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    // The scheduler sets the job aside and takes it up again (after its lease, at most 30 s).
+    let overrides: Vec<(&str, &str)> = [BULK, &[("PUSH_LEASE_SECS", "2")]].concat();
+    let pusher = pusher_for(&hub.pool, &config(&hub.sim.url, &overrides), "test");
+    let faults = FaultConfig {
+        fail_next_of: vec!["bulk_successful_results".into()],
+        ..FaultConfig::default()
+    };
+    bulk_job_written_once(&hub, faults, &[pusher]).await;
+    assert!(hub.sim.sim.faults().fail_next_of.is_empty());
+    synced(&hub.pool, 500).await;
+}
+
+/// The scheduler following a job dies mid-poll (its task is dropped, as `kill -9` would): another
+/// one, with its own pool, takes the job over once its lease expires and resumes polling it.
+#[sqlx::test]
+async fn another_scheduler_resumes_a_bulk_job_whose_follower_died_mid_poll(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    let overrides: Vec<(&str, &str)> = [BULK, &[("PUSH_LEASE_SECS", "2")]].concat();
+    let cfg = config(&hub.sim.url, &overrides);
+    assert_eq!(
+        hub.post_records("Contact", &contacts("B", 500))
+            .await
+            .status(),
+        202
+    );
+    let doomed = pusher_for(&hub.pool, &cfg, "web.1");
+    let run = tokio::spawn(async move { doomed.push_next_batch().await });
+    let watched = hub.pool.clone();
+    crate::helpers::eventually(Duration::from_secs(20), || {
+        let pool = watched.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM push_bulk_jobs WHERE state IN ('UploadComplete', 'InProgress')",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+                > 0
+        }
+    })
+    .await;
+    run.abort();
+    let _ = run.await;
+    assert_eq!(count_rows(&hub.pool, "bulk_job_id IS NOT NULL").await, 500);
+
+    let survivor = pusher_for(&hub.pool, &cfg, "web.2");
+    settle(&[survivor], &hub.pool, Duration::from_secs(60)).await;
+    assert_written_once(&hub, 500);
+    synced(&hub.pool, 500).await;
+    let owner: Option<String> = sqlx::query_scalar("SELECT lease_owner FROM push_bulk_jobs")
+        .fetch_one(&hub.pool)
+        .await
+        .unwrap();
+    assert_eq!(owner, None, "the job is finished");
+}

@@ -87,6 +87,7 @@ fn spawn_sluice(conn: &PgConnectOptions, sim_url: &str) -> Child {
         .env("SLUICE_AUTH_KEYS", auth_keys_json())
         .env("SALESFORCE_MAX_CALLS_PER_SECOND", "100")
         .env("PUSH_LEASE_SECS", "3")
+        .env("PUSH_UNANSWERED_HOLD_SECS", "4")
         .env("PUSH_BATCH_WINDOW_MS", "20")
         .env("PUSH_SWEEP_INTERVAL_MS", "200")
         .env("RUST_LOG", "warn")

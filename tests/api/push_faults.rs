@@ -202,3 +202,86 @@ async fn a_record_error_is_kept_and_goes_again_through_the_failures_api(pool: Pg
     assert_eq!(contact["AccountId"], account["Id"]);
     assert_eq!(count_rows(&hub.pool, "sync_status = 'synced'").await, 2);
 }
+
+fn named(n: usize, last_name: &str) -> Value {
+    Value::Array(
+        (0..n)
+            .map(|i| json!({"External_Id__c": format!("L-{i}"), "LastName": format!("{last_name}{i}")}))
+            .collect(),
+    )
+}
+
+/// Salesforce goes on with a call whose client timed out and writes its records 2 s later; the
+/// newer version staged meanwhile must land after it, so that Salesforce ends with the last
+/// version the hub accepted.
+#[sqlx::test]
+async fn a_late_answer_never_overtakes_a_newer_version(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    assert_eq!(
+        hub.post_records("Contact", &named(50, "Old"))
+            .await
+            .status(),
+        202
+    );
+    hub.sim.sim.set_faults(FaultConfig {
+        late_collections_next: 1,
+        late_ms: 2000,
+        ..FaultConfig::default()
+    });
+    let cfg = config(
+        &hub.sim.url,
+        &[
+            ("SALESFORCE_TIMEOUT_SECS", "1"),
+            ("PUSH_UNANSWERED_HOLD_SECS", "3"),
+        ],
+    );
+    let pusher = pusher_for(&hub.pool, &cfg, "test");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let sent = std::time::Instant::now();
+    pusher.push_next_batch().await.unwrap();
+    assert_eq!(
+        count_rows(
+            &hub.pool,
+            "last_error_code = 'NETWORK_ERROR' AND unanswered_until IS NOT NULL"
+        )
+        .await,
+        50,
+        "the timed-out call is unanswered: its records are held"
+    );
+    assert_eq!(
+        hub.post_records("Contact", &named(50, "New"))
+            .await
+            .status(),
+        202
+    );
+    settle(&[pusher], &hub.pool, Duration::from_secs(30)).await;
+    // Whatever the hub did, the late call has landed by now.
+    tokio::time::sleep(Duration::from_millis(2500).saturating_sub(sent.elapsed())).await;
+
+    for i in 0..50 {
+        let record = hub
+            .sim
+            .sim
+            .record_by_external_id("Contact", "External_Id__c", &format!("L-{i}"))
+            .expect("in Salesforce");
+        assert_eq!(
+            record["LastName"],
+            format!("New{i}"),
+            "L-{i}: the last version wins"
+        );
+    }
+    assert_eq!(hub.sim.sim.records("Contact").len(), 50);
+    assert_eq!(
+        hub.sim.sim.upserted_external_ids("Contact").len(),
+        100,
+        "the late call and the newer version, nothing more"
+    );
+    assert_eq!(
+        count_rows(
+            &hub.pool,
+            "sync_status = 'synced' AND unanswered_until IS NULL"
+        )
+        .await,
+        50
+    );
+}
