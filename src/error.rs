@@ -130,6 +130,16 @@ impl From<sqlx::Error> for ApiError {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
                 Self::Unavailable(e)
             }
+            // The server is going away or not up yet (a restart, a failover: class 57P, "operator
+            // intervention"), or the connection broke (class 08): nothing the request did wrong.
+            // https://www.postgresql.org/docs/current/errcodes-appendix.html
+            sqlx::Error::Database(ref db)
+                if db
+                    .code()
+                    .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) =>
+            {
+                Self::Unavailable(e)
+            }
             // PostgreSQL cannot store U+0000 in `text` or `jsonb` (22P05 untranslatable_character,
             // 22021 character_not_in_repertoire): the input is at fault, not the hub.
             // https://www.postgresql.org/docs/current/datatype-json.html

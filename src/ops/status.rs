@@ -18,8 +18,8 @@ pub async fn render(pool: &PgPool, failures_shown: i64) -> Result<String, sqlx::
     let mut out = String::from("Records by object\n");
     let _ = writeln!(
         out,
-        "  {:<20} {:>9} {:>9} {:>9} {:>9} {:>9}  LAG",
-        "OBJECT", "PENDING", "IN FLIGHT", "SYNCED", "FAILED", "DISCARDED"
+        "  {:<20} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  LAG",
+        "OBJECT", "PENDING", "IN FLIGHT", "SYNCED", "FAILED", "DISCARDED", "DELETED"
     );
     if objects.is_empty() {
         out.push_str("  (no records staged yet)\n");
@@ -27,13 +27,14 @@ pub async fn render(pool: &PgPool, failures_shown: i64) -> Result<String, sqlx::
     for o in &objects {
         let _ = writeln!(
             out,
-            "  {:<20} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
+            "  {:<20} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
             o.object,
             number(o.pending),
             number(o.in_flight),
             number(o.synced),
             number(o.failed),
             number(o.discarded),
+            number(o.deleted),
             o.lag_seconds.map_or("-".to_owned(), duration)
         );
     }

@@ -88,6 +88,8 @@ pub struct ObjectCounts {
     pub synced: i64,
     pub failed: i64,
     pub discarded: i64,
+    /// Deleted in Salesforce by the hub (a staged delete that went through).
+    pub deleted: i64,
     /// Age of the oldest change not yet in Salesforce (pending or in flight), in seconds.
     pub lag_seconds: Option<f64>,
 }
@@ -102,17 +104,19 @@ impl ObjectCounts {
             synced: 0,
             failed: 0,
             discarded: 0,
+            deleted: 0,
             lag_seconds: None,
         }
     }
 
-    pub fn by_status(&self) -> [(&'static str, i64); 5] {
+    pub fn by_status(&self) -> [(&'static str, i64); 6] {
         [
             ("pending", self.pending),
             ("in_flight", self.in_flight),
             ("synced", self.synced),
             ("failed", self.failed),
             ("discarded", self.discarded),
+            ("deleted", self.deleted),
         ]
     }
 }
@@ -128,6 +132,7 @@ pub async fn counts_per_object(pool: &PgPool) -> Result<Vec<ObjectCounts>, sqlx:
             count(*) FILTER (WHERE sync_status = 'synced')    AS "synced!",
             count(*) FILTER (WHERE sync_status = 'failed')    AS "failed!",
             count(*) FILTER (WHERE sync_status = 'discarded') AS "discarded!",
+            count(*) FILTER (WHERE sync_status = 'deleted')   AS "deleted!",
             extract(epoch FROM now() - min(updated_at)
                 FILTER (WHERE sync_status IN ('pending', 'in_flight')))::float8 AS lag_seconds
         FROM staging_records

@@ -189,3 +189,37 @@ async fn metrics_need_the_admin_scope(pool: PgPool) {
         .unwrap();
     assert_eq!(writer.status(), 403);
 }
+
+#[sqlx::test]
+async fn a_record_deleted_through_the_hub_is_counted_as_deleted(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    hub.post_records(
+        "Contact",
+        &json!([contact("C-1", "One"), contact("C-2", "Two")]),
+    )
+    .await;
+    let pusher = hub.pusher("metrics-test");
+    drain(&pusher).await;
+    let deleted = hub
+        .http
+        .delete(format!("{}/v1/objects/Contact/records/C-1", hub.url))
+        .bearer_auth(&hub.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 202);
+    drain(&pusher).await;
+
+    let text = hub.get("/metrics").await.text().await.unwrap();
+    let value = |series: &str| {
+        sample(&text, series).unwrap_or_else(|| panic!("{series} missing from:\n{text}"))
+    };
+    assert_eq!(
+        value(r#"sluice_records{object="Contact",status="deleted"}"#),
+        1.0
+    );
+    assert_eq!(
+        value(r#"sluice_records{object="Contact",status="synced"}"#),
+        1.0
+    );
+}

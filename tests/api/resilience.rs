@@ -107,3 +107,33 @@ async fn losing_every_database_connection_during_pushes_loses_nothing(pool: PgPo
     assert!(killed > 0, "the hub held connections");
     assert_all_arrived_once(&hub, &sent, Duration::from_secs(60)).await;
 }
+
+#[sqlx::test]
+async fn ingest_during_a_database_restart_answers_503_never_500(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    // Each round cuts every connection the hub holds (what a restart or failover does), then
+    // posts at once: the hub may have reconnected (202) or not yet (503), never a 500.
+    let mut answers = std::collections::BTreeMap::new();
+    for round in 0..10 {
+        sqlx::query_scalar::<_, bool>(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&hub.pool)
+        .await
+        .expect("terminate");
+        let response = hub
+            .post_records("Contact", &contacts(&format!("R{round}-"), 5))
+            .await;
+        let status = response.status().as_u16();
+        if status == 503 {
+            let problem: Value = response.json().await.unwrap();
+            assert_eq!(problem["status"], 503, "{problem}");
+        }
+        *answers.entry(status).or_insert(0) += 1;
+    }
+    assert!(
+        answers.keys().all(|s| *s == 202 || *s == 503),
+        "answers by status: {answers:?}"
+    );
+}
