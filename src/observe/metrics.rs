@@ -123,9 +123,36 @@ pub async fn render(state: &AppState) -> Result<String, sqlx::Error> {
         gauge_family(&mut out, name, help);
         let _ = writeln!(out, "{name} {value}");
     }
+    paused(&mut out, &usage);
     let reads = crate::read::store::statuses(&state.pool).await?;
     crate::read::metrics::render(&mut out, &reads, label);
     Ok(out)
+}
+
+/// `sluice_push_paused{reason}`: 1 for the reason every dyno holds its calls now, 0 for the
+/// others, and when that pause ends.
+fn paused(out: &mut String, usage: &gate::Usage) {
+    let hold = usage.hold_at(chrono::Utc::now());
+    gauge_family(
+        out,
+        "sluice_push_paused",
+        "1 while every dyno holds its calls to Salesforce for this reason (budget, outage, limit).",
+    );
+    for reason in gate::PauseReason::ALL {
+        let on = hold.is_some_and(|h| h.reason == reason);
+        let _ = writeln!(
+            out,
+            "sluice_push_paused{{reason=\"{reason}\"}} {}",
+            u8::from(on)
+        );
+    }
+    gauge_family(
+        out,
+        "sluice_push_paused_until_seconds",
+        "Unix time the current pause ends (0 when calls are not paused).",
+    );
+    let until = hold.map_or(0, |h| h.until.timestamp());
+    let _ = writeln!(out, "sluice_push_paused_until_seconds {until}");
 }
 
 fn gauge_family(out: &mut String, name: &str, help: &str) {

@@ -55,8 +55,14 @@ pub async fn render(pool: &PgPool, failures_shown: i64) -> Result<String, sqlx::
             out.push('\n');
         }
     }
-    if let Some(until) = usage.paused_until.filter(|t| *t > chrono::Utc::now()) {
-        let _ = writeln!(out, "  calls paused until {} UTC", until.format("%H:%M:%S"));
+    if let Some(hold) = usage.hold_at(chrono::Utc::now()) {
+        let _ = writeln!(
+            out,
+            "  push paused ({}): {}, until {} UTC",
+            hold.reason,
+            hold.reason.describe(),
+            hold.until.format("%Y-%m-%d %H:%M:%S")
+        );
     }
     super::reads::text(&mut out, &reads);
     let total: i64 = groups.iter().map(|g| g.count).sum();

@@ -124,11 +124,13 @@ fn budget(b: &mut String, d: &Dashboard) {
         );
     }
     b.push_str("</p>");
-    if let Some(until) = u.paused_until.filter(|t| *t > d.now) {
+    if let Some(hold) = u.hold_at(d.now) {
         let _ = write!(
             b,
-            "<p class=\"error\">Calls are paused until {} UTC after Salesforce answered REQUEST_LIMIT_EXCEEDED.</p>",
-            until.format("%H:%M:%S")
+            "<p class=\"error\" id=\"push-paused\" data-reason=\"{}\">The push is paused until {} UTC: {}.</p>",
+            hold.reason,
+            hold.until.format("%Y-%m-%d %H:%M:%S"),
+            esc(hold.reason.describe())
         );
     }
     chart(b, d.now, &d.history);

@@ -6,9 +6,11 @@ use sluice::push::Outcome;
 use sluice::sim::FaultConfig;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{TestHub, config, contacts, count_rows, pusher_for};
+use crate::helpers::{TestHub, config, contacts, count_rows, pusher_for, token};
 use crate::push_support::{assert_sent_once, separate_pool, settle};
+use crate::status_page::sign_in;
 
 #[sqlx::test]
 async fn three_schedulers_together_stay_under_the_concurrency_and_per_second_caps(
@@ -95,6 +97,52 @@ async fn the_daily_budget_stops_the_push_where_it_ends(pool: PgPool) {
     assert_eq!(pushed, 600, "three calls of 200 fit in the budget");
     assert_eq!(hub.sim.sim.api_usage().0, 8_000);
     assert_eq!(count_rows(&hub.pool, "sync_status = 'pending'").await, 400);
+
+    // A hard stop: the scheduler running (with its start-up /limits read) sends nothing at all,
+    // and says why and until when.
+    let requests = hub.sim.sim.requests_received();
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(sluice::push::run(pusher.clone(), shutdown.clone()));
+    pusher.refresh_usage().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    shutdown.cancel();
+    running.await.unwrap();
+    assert_eq!(
+        hub.sim.sim.requests_received(),
+        requests,
+        "no request once the budget is spent"
+    );
+    assert_eq!(count_rows(&hub.pool, "sync_status = 'pending'").await, 400);
+    let metrics = hub.get("/metrics").await.text().await.unwrap();
+    for (reason, on) in [("budget", 1), ("outage", 0), ("limit", 0)] {
+        let line = format!("sluice_push_paused{{reason=\"{reason}\"}} {on}\n");
+        assert!(metrics.contains(&line), "{line} missing in:\n{metrics}");
+    }
+    let status = sluice::ops::status_text(&hub.pool, 5).await.unwrap();
+    assert!(
+        status.contains("push paused (budget): the daily API budget is spent, until "),
+        "{status}"
+    );
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed_in = sign_in(&hub, &http, &token("sync:admin")).await;
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap();
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let page = http
+        .get(format!("{}/admin", hub.url))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("data-reason=\"budget\">The push is paused until "),
+        "the status page says why the push is paused"
+    );
 }
 
 /// `sluice serve` in this process against `sim_url`, with a pool of its own (another dyno).

@@ -28,7 +28,11 @@ fn no_redirects() -> reqwest::Client {
         .unwrap()
 }
 
-async fn sign_in(hub: &TestHub, http: &reqwest::Client, token: &str) -> reqwest::Response {
+pub(crate) async fn sign_in(
+    hub: &TestHub,
+    http: &reqwest::Client,
+    token: &str,
+) -> reqwest::Response {
     http.post(format!("{}/admin/login", hub.url))
         .form(&[("token", token)])
         .send()
