@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Outcome, Pusher};
 use crate::salesforce::gate;
+use crate::staging;
 
 const CHANNEL: &str = "sluice_pending";
 /// Pause after an unexpected error (database down) before trying again.
@@ -37,10 +38,8 @@ pub async fn run(pusher: Pusher, shutdown: CancellationToken) {
         if listener.is_none() && sweeps.is_multiple_of(30) {
             listener = listen(&pusher).await;
         }
-        if sweeps.is_multiple_of(500)
-            && let Err(e) = gate::prune(pusher.pool()).await
-        {
-            tracing::warn!(error = %e, "pruning call counters failed");
+        if sweeps.is_multiple_of(500) {
+            prune(&pusher).await;
         }
         tokio::select! {
             () = shutdown.cancelled() => break,
@@ -86,6 +85,16 @@ async fn drain(pusher: &Pusher, shutdown: &CancellationToken) {
                 }
             }
         }
+    }
+}
+
+/// Bookkeeping that only grows: the call log and the commit stamps.
+async fn prune(pusher: &Pusher) {
+    if let Err(e) = gate::prune(pusher.pool()).await {
+        tracing::warn!(error = %e, "pruning call counters failed");
+    }
+    if let Err(e) = staging::prune_commits(pusher.pool()).await {
+        tracing::warn!(error = %e, "pruning commit stamps failed");
     }
 }
 

@@ -43,15 +43,18 @@ pub struct DueGroup {
 }
 
 /// What the planner decides on: due work per object and operation, with the age of its oldest
-/// and newest change and of the newest change among the first `batch` rows.
+/// and newest change and of the newest change among the first `batch` rows, each counted from
+/// the moment it was committed (`staging_commits`; see [`super::commits`]).
 pub async fn due_groups(pool: &PgPool, batch: i64) -> Result<Vec<DueGroup>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"
         WITH due AS (
-            SELECT object, operation, updated_at,
-                   row_number() OVER (PARTITION BY object, operation
-                                      ORDER BY next_attempt_at, id) AS rank
-            FROM staging_records
+            SELECT s.object, s.operation,
+                   coalesce(c.committed_at, s.updated_at) AS updated_at,
+                   row_number() OVER (PARTITION BY s.object, s.operation
+                                      ORDER BY s.next_attempt_at, s.id) AS rank
+            FROM staging_records s
+            LEFT JOIN staging_commits c ON c.xid = s.change_xid
             WHERE origin = 'hub'
               AND ((sync_status = 'pending' AND next_attempt_at <= now())
                    OR (sync_status = 'in_flight' AND lease_expires_at < now()))
@@ -109,7 +112,9 @@ pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>
             SELECT id FROM staging_records
             WHERE object = $1 AND operation = $2 AND origin = 'hub'
               AND ((sync_status = 'pending' AND next_attempt_at <= now()
-                    AND updated_at <= now() - make_interval(secs => $6))
+                    AND coalesce((SELECT c.committed_at FROM staging_commits c
+                                  WHERE c.xid = staging_records.change_xid), updated_at)
+                        <= now() - make_interval(secs => $6))
                    OR (sync_status = 'in_flight' AND lease_expires_at < now()))
               AND (unanswered_until IS NULL OR unanswered_until <= now())
               AND bulk_job_id IS NULL

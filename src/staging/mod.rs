@@ -36,6 +36,7 @@
 
 mod changes;
 mod claim;
+mod commits;
 mod from_salesforce;
 mod keys;
 mod outcome;
@@ -50,6 +51,7 @@ pub use claim::{
     Claim, ClaimedRecord, DueGroup, JobRow, adopt_job_rows, claim, due_groups, extend_lease,
     release, release_owned, tie_to_job,
 };
+pub use commits::prune_commits;
 pub use from_salesforce::{
     IncomingRow, ReadStamp, StoredRow, store_deletions, store_from_salesforce, store_read,
 };

@@ -21,6 +21,7 @@ mod push_dynos;
 mod push_faults;
 mod push_limits;
 mod push_support;
+mod push_window;
 mod reads;
 mod reads_changes;
 mod reads_merge;
