@@ -1,13 +1,14 @@
 //! Each transient fault Salesforce can throw is recovered with nothing lost; a record error is
 //! kept with Salesforce's code and goes again through the failures API.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sluice::sim::FaultConfig;
 use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{TestHub, config, contacts, count_rows, pusher_for};
+use crate::helpers::{TestHub, config, contacts, count_rows, eventually, pusher_for};
 use crate::push_support::settle;
 
 /// Stages 300 Contacts (two batches), breaks Salesforce as `faults` says, pushes until the queue
@@ -133,6 +134,50 @@ async fn an_outage_window_is_waited_out(pool: PgPool) {
     settle(&[pusher], &hub.pool, Duration::from_secs(40)).await;
     assert_eq!(count_rows(&hub.pool, "sync_status = 'synced'").await, 300);
     assert_eq!(hub.sim.sim.records("Contact").len(), 300);
+}
+
+/// An org-wide outage pauses the push (one probe at a time) instead of spending the records'
+/// attempts: with only two attempts a record, none is parked, and the push drains at once after.
+#[sqlx::test]
+async fn an_outage_pauses_the_push_and_keeps_the_records_attempts(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    hub.post_records("Contact", &contacts("P", 1000)).await;
+    let settings = config(
+        &hub.sim.url,
+        &[
+            ("PUSH_MAX_ATTEMPTS", "2"),
+            ("PUSH_BATCH_WINDOW_MS", "0"),
+            ("PUSH_BULK_THRESHOLD", "100000"),
+        ],
+    );
+    let pusher = pusher_for(&hub.pool, &settings, "test");
+    let outage = Duration::from_secs(8);
+    let before = hub.sim.sim.requests_received();
+    hub.sim.sim.outage_for(outage);
+    let started = Instant::now();
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(sluice::push::run(pusher, shutdown.clone()));
+    tokio::time::sleep(outage).await;
+    let during = hub.sim.sim.requests_received() - before;
+    let pool = hub.pool.clone();
+    eventually(Duration::from_secs(30), || {
+        let pool = pool.clone();
+        async move { count_rows(&pool, "sync_status = 'synced'").await == 1000 }
+    })
+    .await;
+    let drained = started.elapsed() - outage;
+    shutdown.cancel();
+    running.await.unwrap();
+
+    assert_eq!(count_rows(&hub.pool, "sync_status = 'failed'").await, 0);
+    assert_eq!(hub.sim.sim.records("Contact").len(), 1000);
+    // Three failures start the pause; then probes after 0.5, 1, 2 and 4 s (and a token).
+    assert!(during <= 10, "{during} requests during an 8 s outage");
+    // The last probe waits at most 4 s past the outage's end, then 5 calls go at once.
+    assert!(
+        drained < Duration::from_secs(8),
+        "drained {drained:?} after"
+    );
 }
 
 #[sqlx::test]
