@@ -13,6 +13,7 @@ mod bulk_csv;
 mod bulk_results;
 mod collections;
 pub mod jobs;
+pub mod lane;
 pub mod metrics;
 pub mod plan;
 mod preflight;
@@ -22,5 +23,6 @@ mod results;
 mod resume;
 pub mod scheduler;
 
+pub use lane::BulkLane;
 pub use pusher::{Outcome, PushError, Pusher};
 pub use scheduler::run;

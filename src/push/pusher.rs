@@ -7,6 +7,7 @@ use sqlx::PgPool;
 
 use super::admission::{Admission, Gatekeeper};
 use super::bulk::{self, BulkContext, BulkEnd};
+use super::lane::BulkLane;
 use super::plan::{self, Plan, Via};
 use super::results::{
     failure_of, is_configuration_problem, may_have_been_applied, split_duplicates,
@@ -34,6 +35,9 @@ pub enum Outcome {
         failed: usize,
         retrying: usize,
     },
+    /// A Bulk API 2.0 job of this many records started in the scheduler's lane; what it does to
+    /// them is written when it ends.
+    BulkStarted { object: String, records: usize },
     /// Not now: the call gate says wait (rate cap, concurrency cap, daily budget, or a pause
     /// after `REQUEST_LIMIT_EXCEEDED`), or the next batch is still gathering. Nothing was claimed.
     Wait(Duration),
@@ -142,11 +146,24 @@ impl Pusher {
     /// Plans the next batch (see [`plan`]), claims it and pushes it: up to 200 records with one
     /// sObject Collections call, or a backlog as one Bulk API 2.0 job. Writes each record's
     /// outcome back.
+    ///
+    /// A Bulk job is followed to its end inside this call; the scheduler uses
+    /// [`push_next`](Self::push_next) with a lane of its own instead.
     pub async fn push_next_batch(&self) -> Result<Outcome, PushError> {
-        if let Some(outcome) = self.resume_bulk_job().await? {
+        self.push_next(&mut BulkLane::inline()).await
+    }
+
+    /// As [`push_next_batch`](Self::push_next_batch), but a Bulk job goes to `lane`; while it
+    /// runs there, only changes committed after it claimed its rows are pushed, by Collections.
+    pub async fn push_next(&self, lane: &mut BulkLane) -> Result<Outcome, PushError> {
+        let fresh_since = lane.busy_since();
+        if fresh_since.is_none()
+            && let Some(outcome) = self.resume_bulk_job().await?
+        {
             return Ok(outcome);
         }
-        let due = staging::due_groups(&self.pool, MAX_COLLECTION_RECORDS as i64).await?;
+        let due =
+            staging::due_groups(&self.pool, MAX_COLLECTION_RECORDS as i64, fresh_since).await?;
         let (spec, operation, via) = match plan::plan(&self.catalog, &due, &self.cfg) {
             Plan::Idle => return Ok(Outcome::Idle),
             Plan::Gather(wait) => return Ok(Outcome::Wait(wait)),
@@ -155,6 +172,8 @@ impl Pusher {
                 operation,
                 via,
             } => match self.catalog.get(object.as_str()) {
+                // The lane is busy: fresh changes go by Collections, whatever their number.
+                Some(spec) if fresh_since.is_some() => (spec, operation, Via::Collection),
                 Some(spec) => (spec, operation, via),
                 None => return Ok(Outcome::Idle),
             },
@@ -175,7 +194,9 @@ impl Pusher {
             lease: self.cfg.lease,
             settle: self.cfg.batch_window.min(self.cfg.max_lag),
             unanswered_hold: (via == Via::Collection).then_some(self.cfg.unanswered_hold),
+            committed_after: fresh_since,
         };
+        let claimed_at = chrono::Utc::now();
         let claimed = match staging::claim(&self.pool, claim).await {
             Ok(claimed) if !claimed.is_empty() => claimed,
             other => {
@@ -184,6 +205,17 @@ impl Pusher {
                 return Ok(other.map(|_| Outcome::Idle)?);
             }
         };
+        if via == Via::Bulk && lane.runs_apart() {
+            let records = claimed.len();
+            let object = spec.name.to_string();
+            let (pusher, spec) = (self.clone(), spec.clone());
+            lane.start(claimed_at, async move {
+                pusher
+                    .push_claimed(&spec, operation, via, claimed, &permit)
+                    .await
+            });
+            return Ok(Outcome::BulkStarted { object, records });
+        }
         let result = self
             .push_claimed(spec, operation, via, claimed, &permit)
             .await;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 
+use super::lane::BulkLane;
 use super::{Outcome, Pusher};
 use crate::salesforce::gate;
 use crate::staging;
@@ -29,8 +30,9 @@ pub async fn run(pusher: Pusher, shutdown: CancellationToken) {
         "push scheduler started"
     );
     let mut sweeps: u64 = 0;
+    let mut lane = BulkLane::spawned();
     loop {
-        drain(&pusher, &shutdown).await;
+        drain(&pusher, &mut lane, &shutdown).await;
         if shutdown.is_cancelled() {
             break;
         }
@@ -45,17 +47,21 @@ pub async fn run(pusher: Pusher, shutdown: CancellationToken) {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(cfg.sweep_interval) => {}
             _ = recv(&mut listener) => {}
+            () = lane.finished() => {}
         }
     }
+    // A Bulk job still running is followed to its end within the grace period; past it the task
+    // is aborted and the job resumed later by its id.
+    lane.wait().await;
     tracing::info!(owner = pusher.owner(), "push scheduler stopped");
 }
 
 /// Pushes until nothing is due, the gate says wait, or shutdown.
-async fn drain(pusher: &Pusher, shutdown: &CancellationToken) {
+async fn drain(pusher: &Pusher, lane: &mut BulkLane, shutdown: &CancellationToken) {
     while !shutdown.is_cancelled() {
-        match pusher.push_next_batch().await {
+        match pusher.push_next(lane).await {
             Ok(Outcome::Idle) => return,
-            Ok(Outcome::Pushed { .. }) => {}
+            Ok(Outcome::Pushed { .. } | Outcome::BulkStarted { .. }) => {}
             Ok(Outcome::Wait(wait)) => {
                 tracing::debug!(
                     wait_ms = wait.as_millis() as u64,
@@ -64,6 +70,8 @@ async fn drain(pusher: &Pusher, shutdown: &CancellationToken) {
                 tokio::select! {
                     () = shutdown.cancelled() => return,
                     () = tokio::time::sleep(wait) => {}
+                    // The lane freed: the rest of a backlog may go now.
+                    () = lane.finished() => {}
                 }
             }
             Err(e) => {
@@ -75,7 +83,11 @@ async fn drain(pusher: &Pusher, shutdown: &CancellationToken) {
                 // The batch may have been claimed, or pushed, without its outcome written (the
                 // database went away mid-way): give it back now rather than after the lease. This
                 // scheduler pushes one batch at a time, so nothing else of its owner is in flight;
-                // a repeat is an upsert by external id, harmless.
+                // a repeat is an upsert by external id, harmless. Not while a Bulk job runs in
+                // the lane: its rows are its own until it ends (or their lease does).
+                if lane.busy_since().is_some() {
+                    continue;
+                }
                 match pusher.release_all().await {
                     Ok(0) => {}
                     Ok(released) => tracing::warn!(released, "gave back a batch cut short"),

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use sqlx::PgPool;
 use sqlx::types::Json;
@@ -45,7 +46,14 @@ pub struct DueGroup {
 /// What the planner decides on: due work per object and operation, with the age of its oldest
 /// and newest change and of the newest change among the first `batch` rows, each counted from
 /// the moment it was committed (`staging_commits`; see [`super::commits`]).
-pub async fn due_groups(pool: &PgPool, batch: i64) -> Result<Vec<DueGroup>, sqlx::Error> {
+///
+/// With `committed_after`, only changes committed after that moment count (the Bulk lane is busy:
+/// see `push::lane`).
+pub async fn due_groups(
+    pool: &PgPool,
+    batch: i64,
+    committed_after: Option<DateTime<Utc>>,
+) -> Result<Vec<DueGroup>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"
         WITH due AS (
@@ -60,6 +68,7 @@ pub async fn due_groups(pool: &PgPool, batch: i64) -> Result<Vec<DueGroup>, sqlx
                    OR (sync_status = 'in_flight' AND lease_expires_at < now()))
               AND (unanswered_until IS NULL OR unanswered_until <= now())
               AND bulk_job_id IS NULL
+              AND ($2::timestamptz IS NULL OR coalesce(c.committed_at, s.updated_at) > $2)
         )
         SELECT object AS "object!: ObjectName", operation AS "operation!: Operation",
                count(*) AS "count!",
@@ -70,6 +79,7 @@ pub async fn due_groups(pool: &PgPool, batch: i64) -> Result<Vec<DueGroup>, sqlx
         FROM due GROUP BY 1, 2
         "#,
         batch,
+        committed_after,
     )
     .fetch_all(pool)
     .await?;
@@ -102,6 +112,8 @@ pub struct Claim<'a> {
     /// Collections): how long they are held if no answer is recorded. `None` for a Bulk job, which
     /// is followed by its id instead.
     pub unanswered_hold: Option<Duration>,
+    /// Only rows whose change was committed after this (the Bulk lane is busy).
+    pub committed_after: Option<DateTime<Utc>>,
 }
 
 /// Leases the claim's rows to its owner, oldest change first, and counts the attempt.
@@ -114,7 +126,10 @@ pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>
               AND ((sync_status = 'pending' AND next_attempt_at <= now()
                     AND coalesce((SELECT c.committed_at FROM staging_commits c
                                   WHERE c.xid = staging_records.change_xid), updated_at)
-                        <= now() - make_interval(secs => $6))
+                        <= now() - make_interval(secs => $6)
+                    AND ($8::timestamptz IS NULL
+                         OR coalesce((SELECT c.committed_at FROM staging_commits c
+                                      WHERE c.xid = staging_records.change_xid), updated_at) > $8))
                    OR (sync_status = 'in_flight' AND lease_expires_at < now()))
               AND (unanswered_until IS NULL OR unanswered_until <= now())
               AND bulk_job_id IS NULL
@@ -138,6 +153,7 @@ pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>
         claim.lease.as_secs_f64(),
         claim.settle.as_secs_f64(),
         claim.unanswered_hold.map(|h| h.as_secs_f64()),
+        claim.committed_after,
     )
     .fetch_all(pool)
     .await?;

@@ -19,6 +19,7 @@ mod push_bench;
 mod push_bulk;
 mod push_dynos;
 mod push_faults;
+mod push_lane;
 mod push_limits;
 mod push_support;
 mod push_window;

@@ -187,6 +187,7 @@ async fn changes_made_while_a_record_is_in_flight_are_pushed_after(pool: PgPool)
         lease: Duration::from_secs(60),
         settle: Duration::ZERO,
         unanswered_hold: None,
+        committed_after: None,
     };
     let claimed = sluice::staging::claim(&hub.pool, claim).await.unwrap();
     assert_eq!(claimed.len(), 1);

@@ -91,7 +91,7 @@ async fn the_daily_budget_stops_the_push_where_it_ends(pool: PgPool) {
             Outcome::Pushed { synced, .. } => pushed += synced,
             Outcome::Wait(wait) if wait > Duration::from_secs(10) => break,
             Outcome::Wait(wait) => tokio::time::sleep(wait).await,
-            Outcome::Idle => panic!("work is left"),
+            Outcome::Idle | Outcome::BulkStarted { .. } => panic!("work is left, by Collections"),
         }
     }
     assert_eq!(pushed, 600, "three calls of 200 fit in the budget");

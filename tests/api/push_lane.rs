@@ -1,0 +1,70 @@
+//! Fresh changes are not stuck behind a backlog (issue 12, item 7): while a Bulk job runs in the
+//! scheduler's lane, changes committed after it claimed its rows go by Collections.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::helpers::{TestHub, config, contacts, count_rows, eventually, pusher_for};
+use crate::push_support::assert_sent_once;
+
+#[sqlx::test]
+async fn fresh_changes_go_by_collections_while_a_bulk_job_runs(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    for batch in 0..15 {
+        let backlog = contacts(&format!("B{batch}"), 200);
+        assert_eq!(hub.post_records("Contact", &backlog).await.status(), 202);
+    }
+    let settings = config(
+        &hub.sim.url,
+        &[
+            ("PUSH_BULK_THRESHOLD", "2000"),
+            ("PUSH_BATCH_WINDOW_MS", "100"),
+        ],
+    );
+    let pusher = pusher_for(&hub.pool, &settings, "test");
+    // Quiet for the window: the whole backlog goes as one job.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(sluice::push::run(pusher, shutdown.clone()));
+    let pool = hub.pool.clone();
+    eventually(Duration::from_secs(10), || {
+        let pool = pool.clone();
+        async move { count_rows(&pool, "bulk_job_id IS NOT NULL").await == 3000 }
+    })
+    .await;
+
+    // The job is polled at least twice (1 s, then 2 s) before its results: fresh records posted
+    // now must not wait for it.
+    hub.post_records("Contact", &contacts("F", 10)).await;
+    eventually(Duration::from_secs(3), || {
+        let pool = pool.clone();
+        async move {
+            count_rows(&pool, "external_id LIKE 'F-%' AND sync_status = 'synced'").await == 10
+        }
+    })
+    .await;
+    assert_eq!(
+        count_rows(&hub.pool, "bulk_job_id IS NOT NULL").await,
+        3000,
+        "the fresh records went while the job still ran"
+    );
+
+    eventually(Duration::from_secs(30), || {
+        let pool = pool.clone();
+        async move { count_rows(&pool, "sync_status = 'synced'").await == 3010 }
+    })
+    .await;
+    shutdown.cancel();
+    running.await.unwrap();
+    assert_eq!(hub.sim.sim.records("Contact").len(), 3010);
+    assert_sent_once(&hub.sim.sim.upserted_external_ids("Contact"), 10);
+    let stats = hub.sim.sim.stats();
+    assert_eq!(
+        stats.by_kind.get("collections_upsert"),
+        Some(&1),
+        "{stats:?}"
+    );
+    assert_eq!(stats.by_kind.get("bulk_create_job"), Some(&1), "{stats:?}");
+}
