@@ -20,7 +20,7 @@ use crate::salesforce::SalesforceClient;
 #[derive(Debug, thiserror::Error)]
 pub enum FitError {
     /// One line per thing the org lacks, each named once.
-    #[error("the mappings do not fit the Salesforce org:\n  {}{}", misfits.to_string().replace('\n', "\n  "), unconfirmed.as_ref().map(|e| format!("\n  (checked against describes cached earlier: reading them again from Salesforce failed: {e})")).unwrap_or_default())]
+    #[error("{}", refusal(misfits, unconfirmed.as_ref()))]
     Misfits {
         misfits: Misfits,
         /// Why the cached describes the misfits were found in could not be read again.
@@ -28,6 +28,27 @@ pub enum FitError {
     },
     #[error("the describe cache in the database")]
     Database(#[source] sqlx::Error),
+}
+
+/// The refusal's text: a line per misfit and, when they were found in cached describes that could
+/// not be read again, why (with its causes: the admin needs to know Salesforce was not reached).
+fn refusal(misfits: &Misfits, unconfirmed: Option<&DescribeError>) -> String {
+    let mut text = format!(
+        "the mappings do not fit the Salesforce org:\n  {}",
+        misfits.to_string().replace('\n', "\n  ")
+    );
+    if let Some(e) = unconfirmed {
+        let mut causes = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(cause) = source {
+            causes.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        text.push_str(&format!(
+            "\n  (checked against describes cached earlier: reading them again from Salesforce failed: {causes})"
+        ));
+    }
+    text
 }
 
 /// Reads the describes the mappings need (from the database cache, or from Salesforce) and

@@ -2,7 +2,7 @@
 //! next start once the admin has fixed the org.
 
 use serde_json::json;
-use sluice::sim::SimHandle;
+use sluice::sim::{FaultConfig, SimHandle};
 use sqlx::PgPool;
 
 use crate::helpers::{TestHub, spawn_sim};
@@ -123,4 +123,30 @@ async fn a_cached_describe_that_fits_is_not_read_again(pool: PgPool) {
     assert_eq!(second.get("/health").await.status(), 200);
     assert_eq!(describe_calls(&second.sim), calls_before);
     second.stop().await.expect("stops cleanly");
+}
+
+#[sqlx::test]
+async fn when_the_cached_describe_cannot_be_read_again_the_refusal_says_so(pool: PgPool) {
+    let sim = spawn_sim().await;
+    set_picklist_value(&sim, "Invoice__c", "Status__c", "Cancelled", false).await;
+    let first = TestHub::start_against(sim, pool.clone(), API_ONLY).await;
+    let (refused, sim) = first.stop_keeping_sim().await;
+    assert!(refused.is_err(), "the org lacks Cancelled");
+
+    sim.sim.set_faults(FaultConfig {
+        fail_next_of: vec!["describe".into(); 5],
+        ..FaultConfig::default()
+    });
+    let second = TestHub::start_against(sim, pool, API_ONLY).await;
+    let refusal = format!("{:#}", second.stop().await.expect_err("still refused"));
+
+    assert!(
+        refusal.starts_with(
+            "the mappings do not fit the Salesforce org:\n  \
+             Invoice__c.Status__c lacks the picklist value \"Cancelled\" (mapped from \"annulée\" by erp-fr); active values: Draft, Sent, Paid\n  \
+             (checked against describes cached earlier: reading them again from Salesforce failed: reading the describe of Invoice__c from Salesforce"
+        ),
+        "{refusal}"
+    );
+    assert!(refusal.contains("HTTP 500"), "with its cause: {refusal}");
 }
