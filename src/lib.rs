@@ -19,6 +19,7 @@ pub mod normalize;
 pub mod objects;
 pub mod observe;
 pub mod ops;
+pub mod org_fit;
 pub mod push;
 pub mod read;
 pub mod records;

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::Authenticator;
 use crate::config::Config;
-use crate::describe::{DescribeError, Describes};
+use crate::describe::Describes;
 use crate::http::{self, HttpSettings};
 use crate::push::{self, Pusher};
 use crate::salesforce::SalesforceClient;
@@ -38,7 +38,7 @@ pub async fn run(
     let authenticator = Authenticator::new(cfg.auth.clone());
     let catalog = Arc::new(cfg.catalog.clone());
     let describes = Describes::default();
-    load_describes(&describes, &pool, &client, &cfg).await?;
+    crate::org_fit::load_and_check(&describes, &pool, &client, &cfg).await?;
     let state = AppState {
         pool: pool.clone(),
         catalog: catalog.clone(),
@@ -148,63 +148,6 @@ pub async fn run(
         Err(_) => tracing::warn!("requests still running at the deadline were dropped"),
     }
     tracing::info!("stopped");
-    Ok(())
-}
-
-/// Reads the describes the mappings need (from the database cache, or from Salesforce) and
-/// checks the mappings against them: a mapping onto a field Salesforce does not have or will not
-/// let Sluice write stops start-up. When Salesforce cannot be reached and nothing is cached, the
-/// hub starts without describe checks and keeps trying in the background.
-async fn load_describes(
-    describes: &Describes,
-    pool: &PgPool,
-    client: &SalesforceClient,
-    cfg: &Config,
-) -> anyhow::Result<()> {
-    let objects: Vec<String> = cfg.catalog.iter().map(|o| o.name.to_string()).collect();
-    let names: Vec<&str> = objects.iter().map(String::as_str).collect();
-    match describes
-        .load(pool, client, &names, cfg.describe_max_age)
-        .await
-    {
-        Ok(()) => check_mappings(cfg, describes),
-        Err(DescribeError::Database(e)) => Err(e).context("reading the describe cache"),
-        Err(e) => {
-            tracing::warn!(error = %e, cause = ?std::error::Error::source(&e), "Salesforce describe unavailable; records are checked against it once it loads");
-            let (describes, pool, client, cfg) =
-                (describes.clone(), pool.clone(), client.clone(), cfg.clone());
-            tokio::spawn(async move {
-                for _ in 0..1440 {
-                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-                    let names: Vec<&str> = objects.iter().map(String::as_str).collect();
-                    if describes
-                        .load(&pool, &client, &names, cfg.describe_max_age)
-                        .await
-                        .is_ok()
-                    {
-                        if let Err(e) = check_mappings(&cfg, &describes) {
-                            tracing::error!(
-                                error = format!("{e:#}"),
-                                "mappings do not fit the org"
-                            );
-                        }
-                        return;
-                    }
-                }
-            });
-            Ok(())
-        }
-    }
-}
-
-fn check_mappings(cfg: &Config, describes: &Describes) -> anyhow::Result<()> {
-    if let Err(problems) = cfg.mappings.check_against(&describes.snapshot()) {
-        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        anyhow::bail!(
-            "the mappings do not fit the Salesforce org:\n  {}",
-            list.join("\n  ")
-        );
-    }
     Ok(())
 }
 

@@ -3,7 +3,8 @@
 //! Ingest checks every normalized record against it, so a record Salesforce would refuse for a
 //! reason the describe shows is refused at the API and costs no call (docs/salesforce.md §9). Describe calls
 //! count against the org's allowance, so an answer is kept in `salesforce_describes` and reused
-//! by every dyno until it is older than the configured age.
+//! by every dyno until it is older than the configured age, or until the mappings do not fit it
+//! at start-up: then it is read again before start-up refuses (`org_fit`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -64,14 +65,17 @@ impl Describes {
     }
 
     /// Loads the describe of each object: from the database when younger than `max_age`,
-    /// otherwise from Salesforce (one API call each), stored for the other dynos.
+    /// otherwise from Salesforce (one API call each), stored for the other dynos. Returns the
+    /// objects whose describe came from the cache, which a failed check must not trust
+    /// ([`Describes::refresh`]).
     pub async fn load(
         &self,
         pool: &PgPool,
         client: &SalesforceClient,
         objects: &[&str],
         max_age: Duration,
-    ) -> Result<(), DescribeError> {
+    ) -> Result<Vec<String>, DescribeError> {
+        let mut from_cache = Vec::new();
         for object in objects {
             let cached = sqlx::query_scalar!(
                 r#"SELECT describe AS "describe: Json<SObjectDescribe>" FROM salesforce_describes
@@ -81,21 +85,38 @@ impl Describes {
             )
             .fetch_optional(pool)
             .await?;
-            let describe = match cached {
-                Some(Json(d)) => d,
-                None => {
-                    let fresh = client.describe(object).await.map_err(|source| {
-                        DescribeError::Salesforce {
-                            object: (*object).to_owned(),
-                            source,
-                        }
-                    })?;
-                    store(pool, &fresh).await?;
-                    tracing::info!(object, "describe read from Salesforce");
-                    fresh
+            match cached {
+                Some(Json(d)) => {
+                    from_cache.push((*object).to_owned());
+                    self.insert(d);
                 }
-            };
-            self.insert(describe);
+                None => self.refresh(pool, client, &[object]).await?,
+            }
+        }
+        Ok(from_cache)
+    }
+
+    /// Reads the describe of each object from Salesforce (one API call each), whatever the
+    /// cache holds, and stores it for the other dynos: the org may have changed since it was
+    /// cached (an admin adding the field or picklist value start-up asked for).
+    pub async fn refresh(
+        &self,
+        pool: &PgPool,
+        client: &SalesforceClient,
+        objects: &[&str],
+    ) -> Result<(), DescribeError> {
+        for object in objects {
+            let fresh =
+                client
+                    .describe(object)
+                    .await
+                    .map_err(|source| DescribeError::Salesforce {
+                        object: (*object).to_owned(),
+                        source,
+                    })?;
+            store(pool, &fresh).await?;
+            tracing::info!(object, "describe read from Salesforce");
+            self.insert(fresh);
         }
         Ok(())
     }

@@ -3,9 +3,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
-use super::error::{MappingProblem, ProblemKind};
+use super::error::{MappingProblem, ProblemKind, ValueOrigin};
 use super::mapping::{FieldRule, Mapping};
 use crate::salesforce::{FieldDescribe, SObjectDescribe};
 
@@ -19,6 +17,7 @@ pub(crate) fn check_mapping(
         object: m.object.clone(),
         field: field.map(str::to_owned),
         kind,
+        seen_in: m.object.clone(),
     };
     let Some(describe) = describes.get(&m.object) else {
         out.push(problem(None, ProblemKind::UnknownObject));
@@ -85,11 +84,15 @@ pub(crate) fn check_mapping(
             ));
         }
         let key = format!("{}.{}", r.relationship, r.rule.target);
+        let in_parent = |kind| MappingProblem {
+            seen_in: r.object.clone(),
+            ..problem(Some(&key), kind)
+        };
         match describes.get(&r.object).map(|p| p.field(&r.rule.target)) {
-            None => out.push(problem(Some(&key), ProblemKind::UnknownObject)),
-            Some(None) => out.push(problem(Some(&key), ProblemKind::UnknownField)),
+            None => out.push(in_parent(ProblemKind::UnknownObject)),
+            Some(None) => out.push(in_parent(ProblemKind::UnknownField)),
             Some(Some(f)) if !(f.external_id || f.id_lookup) => {
-                out.push(problem(Some(&key), ProblemKind::NotExternalId))
+                out.push(in_parent(ProblemKind::NotExternalId))
             }
             Some(Some(_)) => {}
         }
@@ -97,7 +100,8 @@ pub(crate) fn check_mapping(
 }
 
 /// Constants a rule can write onto a restricted picklist (map targets, defaults, fixed values)
-/// must be active values, spelled exactly: Salesforce compares them case-sensitively.
+/// must be active values, spelled exactly: Salesforce compares them case-sensitively. One
+/// problem per missing value, with every word of the mapping that sends it.
 fn picklist_problems(f: &FieldDescribe, rule: &FieldRule) -> Vec<ProblemKind> {
     if !f.restricted_picklist {
         return Vec::new();
@@ -108,17 +112,22 @@ fn picklist_problems(f: &FieldDescribe, rule: &FieldRule) -> Vec<ProblemKind> {
         .filter(|p| p.active)
         .map(|p| p.value.as_str())
         .collect();
-    rule.constants()
+    let mut missing: Vec<(String, Vec<ValueOrigin>)> = Vec::new();
+    for (text, origin) in rule.constants() {
+        if active.contains(&text.as_str()) {
+            continue;
+        }
+        match missing.iter_mut().find(|(value, _)| *value == text) {
+            Some((_, from)) => from.push(origin),
+            None => missing.push((text, vec![origin])),
+        }
+    }
+    missing
         .into_iter()
-        .filter_map(|v| {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            (!active.contains(&text.as_str())).then(|| ProblemKind::InactivePicklistValue {
-                value: text,
-                allowed: active.join(", "),
-            })
+        .map(|(value, from)| ProblemKind::InactivePicklistValue {
+            value,
+            allowed: active.join(", "),
+            from,
         })
         .collect()
 }

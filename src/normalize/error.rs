@@ -97,6 +97,9 @@ pub struct MappingProblem {
     /// The Salesforce field (or relationship) concerned, if any.
     pub field: Option<String>,
     pub kind: ProblemKind,
+    /// The object whose describe shows the problem: `object`, or the parent of a reference. Its
+    /// describe is the one to read again once the org may have been fixed.
+    pub seen_in: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -116,7 +119,37 @@ pub enum ProblemKind {
     #[error("{0}")]
     RuleTypes(String),
     #[error("picklist value \"{value}\" is not active; active values: {allowed}")]
-    InactivePicklistValue { value: String, allowed: String },
+    InactivePicklistValue {
+        value: String,
+        allowed: String,
+        /// What makes the mapping send this value, for the admin who adds it.
+        from: Vec<ValueOrigin>,
+    },
+}
+
+/// Why a mapping can send a constant value: the words a value map turns into it, its fallback,
+/// a default, or a constant.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ValueOrigin {
+    /// A value map's key, as the mapping file spells it.
+    Word(String),
+    /// A value map's fallback: any word the map does not list.
+    Fallback,
+    /// A `default`, sent when the incoming value is empty.
+    Default,
+    /// A `value = ...` constant, sent on every record.
+    Constant,
+}
+
+impl fmt::Display for ValueOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Word(w) => write!(f, "\"{w}\""),
+            Self::Fallback => f.write_str("any other word"),
+            Self::Default => f.write_str("the default"),
+            Self::Constant => f.write_str("a constant"),
+        }
+    }
 }
 
 /// Why one transform refused one value. The rule name is carried beside it, in [`super::FieldIssue`].

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::FieldIssue;
 use super::clean::Clean;
+use super::error::ValueOrigin;
 use super::path::{self, ROOT, lookup};
 use super::rules::Rule;
 use super::transform::text::kind;
@@ -130,20 +131,34 @@ impl FieldRule {
         names.iter().map(String::as_str)
     }
 
-    /// Every constant this rule can write without reading input, for picklist checks.
-    pub(crate) fn constants(&self) -> Vec<&Value> {
-        let mut out: Vec<&Value> = self.default.iter().collect();
+    /// Every constant this rule can write, as text (how a picklist compares it), with why: for
+    /// picklist checks and the org's needs.
+    pub(crate) fn constants(&self) -> Vec<(String, ValueOrigin)> {
+        let mut out: Vec<(&Value, ValueOrigin)> = self
+            .default
+            .iter()
+            .map(|v| (v, ValueOrigin::Default))
+            .collect();
         if let Input::Const(v) = &self.input {
-            out.push(v);
+            out.push((v, ValueOrigin::Constant));
         }
         for step in &self.steps {
             match step {
-                Transform::Default(v) => out.push(v),
-                Transform::Map(m) => out.extend(m.targets()),
+                Transform::Default(v) => out.push((v, ValueOrigin::Default)),
+                Transform::Map(m) => out.extend(m.targets().map(|(v, key)| {
+                    let origin =
+                        key.map_or(ValueOrigin::Fallback, |k| ValueOrigin::Word(k.to_owned()));
+                    (v, origin)
+                })),
                 _ => {}
             }
         }
-        out
+        out.into_iter()
+            .map(|(v, origin)| match v {
+                Value::String(s) => (s.clone(), origin),
+                other => (other.to_string(), origin),
+            })
+            .collect()
     }
 
     /// `salesforce_field` names the written field in issues (a reference passes its own).

@@ -41,13 +41,16 @@
 //! (`rules/`). [`Mapping::normalize`] keeps what it could make beside every problem, and
 //! [`Mapping::check_describe`] adds the describe's, named by the sender's field.
 //!
-//! [`MappingSet::check_against`] compares mappings with describe at start-up;
+//! [`MappingSet::check_against`] compares mappings with describe at start-up ([`Misfits`] says
+//! each problem once, for the admin);
 //! [`validate_record`] checks each normalized record as Salesforce would before it is sent.
 
 mod check;
 pub mod clean;
 pub mod error;
 mod mapping;
+mod misfit;
+mod needs;
 mod order;
 mod parse;
 pub mod path;
@@ -61,8 +64,12 @@ mod tests;
 use std::collections::HashMap;
 use std::path::Path;
 
-pub use error::{Location, MappingError, MappingProblem, ProblemKind, SpecProblem, TransformError};
+pub use error::{
+    Location, MappingError, MappingProblem, ProblemKind, SpecProblem, TransformError, ValueOrigin,
+};
 pub use mapping::{Mapping, Normalized};
+pub use misfit::{Misfit, Misfits};
+pub use needs::ObjectNeeds;
 pub use validate::{OrgRules, validate_record, validate_record_with};
 
 use crate::salesforce::SObjectDescribe;

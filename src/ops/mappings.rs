@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::config::{Env, salesforce_from_env};
-use crate::normalize::MappingSet;
+use crate::normalize::{MappingSet, Misfits};
 use crate::objects::Catalog;
 use crate::salesforce::SalesforceClient;
 
@@ -49,10 +49,10 @@ pub async fn check(dir: &Path, env: &Env) -> anyhow::Result<String> {
         describes.insert(spec.name.to_string(), describe);
     }
     if let Err(problems) = set.check_against(&describes) {
-        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let misfits = Misfits::group(problems).to_string();
         anyhow::bail!(
             "{report}the mappings do not fit the org:\n  {}",
-            list.join("\n  ")
+            misfits.replace('\n', "\n  ")
         );
     }
     let _ = writeln!(report, "checked against Salesforce's describe: OK");

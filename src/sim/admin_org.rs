@@ -1,6 +1,6 @@
 //! `/__sim/…` endpoints that act on the org from outside the API: edits "as a user in
-//! Salesforce" (published as change events, not counted as API calls), seeding, the clock, the
-//! event-delivery allocation and the CometD clients.
+//! Salesforce" (published as change events, not counted as API calls), seeding, picklist values
+//! changed in Setup, the clock, the event-delivery allocation and the CometD clients.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -12,12 +12,17 @@ use serde_json::{Map, Value, json};
 
 use super::Simulator;
 use super::org::EditError;
+use super::setup::SetupError;
 
 pub fn routes() -> Router<Simulator> {
     Router::new()
         .route("/__sim/edit/{object}", post(post_edit))
         .route("/__sim/delete/{object}", post(post_delete))
         .route("/__sim/seed/{object}", post(post_seed))
+        .route(
+            "/__sim/setup/picklist/{object}/{field}",
+            post(post_picklist_value),
+        )
         .route("/__sim/clock", get(get_clock).post(post_clock))
         .route(
             "/__sim/event-usage",
@@ -104,6 +109,31 @@ async fn post_seed(
     match sim.seed(&object, &seed.records) {
         Ok(ids) => Json(json!({"created": ids.len()})).into_response(),
         Err(e) => edit_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PicklistValue {
+    value: String,
+    active: bool,
+}
+
+/// Body: `{"value": "Cancelled", "active": true}`: the value is added to the field's picklist,
+/// or (de)activated, as an admin would in Setup.
+async fn post_picklist_value(
+    State(sim): State<Simulator>,
+    Path((object, field)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let change: PicklistValue = match parse(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(e),
+    };
+    match sim.set_picklist_value(&object, &field, &change.value, change.active) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e @ SetupError::NotPicklist { .. }) => bad_request(e),
+        Err(e) => (StatusCode::NOT_FOUND, Json(json!({"error": e.to_string()}))).into_response(),
     }
 }
 

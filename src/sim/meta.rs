@@ -72,7 +72,8 @@ pub fn limits(sim: &Simulator) -> Response {
     Json(Value::Object(body)).into_response()
 }
 
-pub fn describe(object: &str) -> Result<Response, ApiError> {
+pub fn describe(sim: &Simulator, object: &str) -> Result<Response, ApiError> {
     let obj = schema::object(object).ok_or_else(ApiError::not_found)?;
-    Ok(Json(obj.describe()).into_response())
+    let describe = obj.describe(&sim.lock().store.setup);
+    Ok(Json(describe).into_response())
 }

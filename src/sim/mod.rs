@@ -34,6 +34,7 @@ mod records;
 mod replication;
 mod rest;
 mod schema;
+mod setup;
 mod soql;
 mod state;
 mod store;
@@ -52,6 +53,7 @@ pub use config::SimConfig;
 pub const MAX_REQUEST_BYTES: usize = 150 * 1024 * 1024;
 pub use faults::FaultConfig;
 pub use org::EditError;
+pub use setup::SetupError;
 pub use state::{Simulator, Stats};
 
 impl Simulator {

@@ -118,7 +118,7 @@ pub fn prepare(
     }
     let mut values = Record::new();
     for (field, cell) in resolved {
-        let value = coerce(store, field, &cell.input, cell.col)?;
+        let value = coerce(store, obj, field, &cell.input, cell.col)?;
         values.insert(field.name.to_string(), value);
     }
     for (field, r) in refs {
@@ -148,6 +148,7 @@ pub fn prepare(
 
 fn coerce(
     store: &Store,
+    obj: &Object,
     field: &'static Field,
     input: &Input,
     col: usize,
@@ -188,8 +189,8 @@ fn coerce(
         )
         .into());
     }
-    // Doc §7.3: restricted picklist values are case-sensitive.
-    if field.restricted && !field.picklist.contains(&text.as_str()) {
+    // Doc §7.3: restricted picklist values are case-sensitive; an inactive value is refused too.
+    if field.restricted && !store.setup.accepts(obj, field, &text) {
         return Err(RecordError::on(
             "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
             format!(

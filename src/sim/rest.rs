@@ -297,7 +297,7 @@ fn dispatch(sim: &Simulator, route: Route, call: Call<'_>) -> Result<Response, A
     match route {
         Route::Resources => Ok(meta::resources(call.version)),
         Route::Limits => Ok(meta::limits(sim)),
-        Route::Describe(obj) => meta::describe(&obj),
+        Route::Describe(obj) => meta::describe(sim, &obj),
         Route::GetRecord(obj, id) => collections::get_record(sim, &obj, &id, call.query),
         // Doc §3: collections upsert exists from v46.0.
         Route::CollectionsUpsert(..) if call.version < 46 => Err(ApiError::not_found()),

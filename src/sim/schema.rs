@@ -2,6 +2,8 @@
 
 use serde_json::{Value, json};
 
+use super::setup::Setup;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
     Id,
@@ -360,8 +362,13 @@ impl Object {
             .filter(|f| (f.external_id || f.id_lookup) && f.ty != FieldType::Id)
     }
 
-    pub fn describe(&self) -> Value {
-        let fields: Vec<Value> = self.fields.iter().map(Field::describe).collect();
+    /// The describe answer, with the picklist values as Setup has them now.
+    pub fn describe(&self, setup: &Setup) -> Value {
+        let fields: Vec<Value> = self
+            .fields
+            .iter()
+            .map(|f| f.describe(&setup.picklist(self, f)))
+            .collect();
         json!({
             "name": self.name, "label": self.label, "labelPlural": format!("{}s", self.label),
             "keyPrefix": self.key_prefix, "custom": self.custom, "createable": true,
@@ -380,11 +387,10 @@ impl Field {
         self.createable && !self.nillable && !self.defaulted_on_create
     }
 
-    fn describe(&self) -> Value {
-        let picklist: Vec<Value> = self
-            .picklist
+    fn describe(&self, picklist: &[(String, bool)]) -> Value {
+        let picklist: Vec<Value> = picklist
             .iter()
-            .map(|v| json!({"active": true, "defaultValue": false, "label": v, "validFor": null, "value": v}))
+            .map(|(v, active)| json!({"active": active, "defaultValue": false, "label": v, "validFor": null, "value": v}))
             .collect();
         json!({
             "name": self.name, "label": self.label, "type": self.ty.describe_name(),

@@ -10,6 +10,7 @@ use super::changes::{Change, ChangeType};
 use super::clock::{self, Clock};
 use super::ids;
 use super::schema::{Field, OBJECTS, Object};
+use super::setup::Setup;
 
 pub type Record = Map<String, Value>;
 
@@ -198,6 +199,8 @@ impl Table {
 pub struct Store {
     tables: HashMap<&'static str, Table>,
     pub clock: Clock,
+    /// What an admin changed in Setup (picklist values), read by describe and by every write.
+    pub setup: Setup,
     /// Writes not yet published as change events, oldest first.
     changes: Vec<Change>,
     /// Inserts and updates applied to each record, by Id, whether or not a value changed: what
@@ -210,6 +213,7 @@ impl Default for Store {
         Self {
             tables: OBJECTS.iter().map(|o| (o.name, Table::default())).collect(),
             clock: Clock::default(),
+            setup: Setup::default(),
             changes: Vec::new(),
             writes: HashMap::new(),
         }

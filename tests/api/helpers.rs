@@ -7,7 +7,7 @@ use sluice::push::{Outcome, Pusher};
 use sluice::salesforce::SalesforceClient;
 use sluice::sim::{SimConfig, SimHandle, Simulator};
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 pub const SECRET: &str = "test-secret-0123456789abcdef-0123456789";
 const DEV_KEY: &str = include_str!("../../dev/salesforce-dev-key.pem");
@@ -21,7 +21,9 @@ pub struct TestHub {
     pub pool: PgPool,
     pub config: Config,
     shutdown: CancellationToken,
-    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// Stops the hub when the test drops it.
+    _stop_on_drop: DropGuard,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 pub fn auth_keys_json() -> String {
@@ -80,7 +82,11 @@ impl TestHub {
     }
 
     pub async fn start_with(pool: PgPool, overrides: &[(&str, &str)]) -> Self {
-        let sim = spawn_sim().await;
+        Self::start_against(spawn_sim().await, pool, overrides).await
+    }
+
+    /// A hub against a simulator the test already has (an org set up, or shared by two starts).
+    pub async fn start_against(sim: SimHandle, pool: PgPool, overrides: &[(&str, &str)]) -> Self {
         let config = config(&sim.url, overrides);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -112,8 +118,9 @@ impl TestHub {
             sim,
             pool,
             config,
+            _stop_on_drop: shutdown.clone().drop_guard(),
             shutdown,
-            task: Some(task),
+            task,
         }
     }
 
@@ -142,16 +149,21 @@ impl TestHub {
     }
 
     /// Stops the hub as SIGTERM would and returns what `serve::run` returned.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        self.shutdown.cancel();
-        let task = self.task.take().expect("running");
-        task.await.expect("serve task")
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.stop_keeping_sim().await.0
     }
-}
 
-impl Drop for TestHub {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+    /// [`TestHub::stop`], handing back the simulator for the next start.
+    pub async fn stop_keeping_sim(self) -> (anyhow::Result<()>, SimHandle) {
+        let Self {
+            sim,
+            shutdown,
+            task,
+            ..
+        } = self;
+        shutdown.cancel();
+        let result = task.await.expect("serve task");
+        (result, sim)
     }
 }
 

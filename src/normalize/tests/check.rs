@@ -1,7 +1,7 @@
 //! `check_against`: mappings compared with describe.
 
 use super::org;
-use crate::normalize::{MappingProblem, MappingSet, ProblemKind};
+use crate::normalize::{MappingProblem, MappingSet, Misfits, ProblemKind, ValueOrigin};
 
 fn problems(objects: &str) -> Vec<MappingProblem> {
     let set =
@@ -15,6 +15,7 @@ fn problem(object: &str, field: Option<&str>, kind: ProblemKind) -> MappingProbl
         object: object.into(),
         field: field.map(Into::into),
         kind,
+        seen_in: object.into(),
     }
 }
 
@@ -90,13 +91,17 @@ fn parent_keys_must_be_external_ids() {
         references = { Account = { object = "Account", field = "BillingCity", from = "a" } }
         "#,
     );
+    // The parent's describe shows it: that is the one to read again.
     assert_eq!(
         found,
-        [problem(
-            "Contact",
-            Some("Account.BillingCity"),
-            ProblemKind::NotExternalId
-        )]
+        [MappingProblem {
+            seen_in: "Account".into(),
+            ..problem(
+                "Contact",
+                Some("Account.BillingCity"),
+                ProblemKind::NotExternalId,
+            )
+        }]
     );
 }
 
@@ -120,8 +125,42 @@ fn value_map_targets_must_be_active_restricted_picklist_values() {
             Some("Status__c"),
             ProblemKind::InactivePicklistValue {
                 value: "paid".into(),
-                allowed: "Draft, Sent, Paid, Cancelled".into()
+                allowed: "Draft, Sent, Paid, Cancelled".into(),
+                from: vec![ValueOrigin::Word("payée".into())],
             }
         )]
+    );
+}
+
+#[test]
+fn the_refusal_names_each_missing_thing_once_with_the_words_that_send_it() {
+    let erp = r#"
+        source = "erp-fr"
+        [objects.Invoice__c]
+        external_id = "Invoice_Number__c"
+        [objects.Invoice__c.fields]
+        Invoice_Number__c = { from = "n" }
+        Amount__x = { from = "a" }
+        Status__c = { from = "s", transforms = [{ rule = "map", values = { "annulée" = "Voided", "cancelled" = "Voided", "payée" = "Paid" } }] }
+        "#;
+    let shop = r#"
+        source = "shop"
+        [objects.Invoice__c]
+        external_id = "Invoice_Number__c"
+        [objects.Invoice__c.fields]
+        Invoice_Number__c = { from = "number" }
+        Amount__x = { from = "amount" }
+        Status__c = { from = "status", default = "Voided", transforms = [{ rule = "map", fallback = "Voided", values = { "void" = "Voided", "paid" = "Paid" } }] }
+        "#;
+    let problems = [erp, shop].into_iter().flat_map(|file| {
+        let set = MappingSet::from_toml_str("t.toml", file).expect("loads");
+        set.check_against(&org()).unwrap_err()
+    });
+    let misfits = Misfits::group(problems);
+    assert_eq!(
+        misfits.to_string(),
+        "Invoice__c.Amount__x: the object has no such field (needed by erp-fr, shop)\n\
+         Invoice__c.Status__c lacks the picklist value \"Voided\" (mapped from \"annulée\", \"cancelled\" by erp-fr; \
+         mapped from \"void\", any other word and sent as the default by shop); active values: Draft, Sent, Paid, Cancelled"
     );
 }

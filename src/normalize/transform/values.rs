@@ -57,12 +57,13 @@ impl ValueMap {
         if self.exact { s.to_owned() } else { fold(s) }
     }
 
-    /// Every value this map can produce, for checking against a picklist.
-    pub fn targets(&self) -> impl Iterator<Item = &Value> {
+    /// Every value this map can produce, for checking against a picklist, with the key that
+    /// produces it (`None`: the fallback, for any other word).
+    pub fn targets(&self) -> impl Iterator<Item = (&Value, Option<&str>)> {
         self.entries
             .iter()
-            .map(|e| &e.1)
-            .chain(self.fallback.iter())
+            .map(|(key, target)| (target, Some(key.as_str())))
+            .chain(self.fallback.iter().map(|v| (v, None)))
     }
 
     pub fn apply(&self, v: Value) -> Result<Value, TransformError> {

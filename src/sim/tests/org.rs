@@ -128,3 +128,99 @@ async fn the_clock_the_event_allocation_and_stats_are_reachable_over_http() {
     }
     assert_eq!(stats["event_usage"], json!({"used": 7, "max": 50}));
 }
+
+#[tokio::test]
+async fn picklist_values_changed_in_setup_show_in_describe_and_bind_writes() {
+    let sim = sim();
+    let token = login(&sim).await;
+    let setup = |value: &str, active: bool| {
+        admin(
+            &sim,
+            "/__sim/setup/picklist/Invoice__c/Status__c",
+            Some(json!({"value": value, "active": active})),
+        )
+    };
+    let statuses = || async {
+        let describe = call(
+            &sim,
+            &token,
+            axum::http::Method::GET,
+            &format!("{V}/sobjects/Invoice__c/describe"),
+            None,
+        )
+        .await
+        .json();
+        let fields = describe["fields"].as_array().expect("fields").clone();
+        let status = fields
+            .into_iter()
+            .find(|f| f["name"] == "Status__c")
+            .expect("Status__c");
+        status["picklistValues"]
+            .as_array()
+            .expect("values")
+            .iter()
+            .map(|v| {
+                (
+                    v["value"].as_str().unwrap_or("").to_owned(),
+                    v["active"] == true,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let write = |status: &str| {
+        admin(
+            &sim,
+            "/__sim/edit/Invoice__c",
+            Some(json!({"Invoice_Number__c": format!("I-{status}"), "Status__c": status})),
+        )
+    };
+
+    assert_eq!(
+        setup("Cancelled", false).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(setup("Disputed", true).await.status, StatusCode::NO_CONTENT);
+    let listed = statuses().await;
+    assert_eq!(
+        listed,
+        [
+            ("Draft".to_owned(), true),
+            ("Sent".to_owned(), true),
+            ("Paid".to_owned(), true),
+            ("Cancelled".to_owned(), false),
+            ("Disputed".to_owned(), true),
+        ]
+    );
+    let refused = write("Cancelled").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert!(
+        refused
+            .text
+            .contains("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST")
+    );
+    assert_eq!(write("Disputed").await.status, StatusCode::OK);
+
+    assert_eq!(
+        setup("Cancelled", true).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(statuses().await[3], ("Cancelled".to_owned(), true));
+    assert_eq!(write("Cancelled").await.status, StatusCode::OK);
+
+    let not_a_picklist = admin(
+        &sim,
+        "/__sim/setup/picklist/Invoice__c/Name",
+        Some(json!({"value": "x", "active": true})),
+    )
+    .await;
+    let no_field = admin(
+        &sim,
+        "/__sim/setup/picklist/Invoice__c/Nope__c",
+        Some(json!({"value": "x", "active": true})),
+    )
+    .await;
+    assert_eq!(
+        (not_a_picklist.status, no_field.status),
+        (StatusCode::BAD_REQUEST, StatusCode::NOT_FOUND)
+    );
+}
