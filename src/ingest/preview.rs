@@ -161,7 +161,7 @@ pub async fn preview_records(
             let bytes = body.read_all().await.map_err(decode_error)?;
             parse_array(&bytes).map_err(|e| ApiError::bad_request("body", e.rule, e.message))?
         }
-        Format::Ndjson => ndjson_sample(body, &object).await?,
+        Format::Ndjson => ndjson_sample(body).await?,
     };
     let describe = state.describes.get(spec.name.as_str());
     let mut conn = state.pool.acquire().await?;
@@ -176,8 +176,8 @@ pub async fn preview_records(
 
 /// An NDJSON sample, bounded like a JSON array: its bytes by the body limit, its records by
 /// [`MAX_RECORDS_PER_REQUEST`].
-async fn ndjson_sample(body: DecodedBody, object: &str) -> Result<Vec<Item>, ApiError> {
-    let mut reader = NdjsonReader::new(body, object);
+async fn ndjson_sample(body: DecodedBody) -> Result<Vec<Item>, ApiError> {
+    let mut reader = NdjsonReader::new(body, None);
     let items = reader
         .next_chunk(MAX_RECORDS_PER_REQUEST + 1)
         .await

@@ -98,18 +98,18 @@ pub async fn post_records(
     } = match format {
         Format::JsonArray => {
             let body = decoded(&state, body, encoding, state.max_body_bytes);
-            json_array(&state, &spec.name, mapping, body).await?
+            json_array(&state, &spec.name, mapping, body, key.is_some()).await?
         }
         Format::Ndjson => {
             let body = decoded(&state, body, encoding, state.max_stream_bytes);
-            ndjson(&state, &spec.name, mapping, body).await?
+            ndjson(&state, &spec.name, mapping, body, key.is_some()).await?
         }
     };
     let stored = StoredAnswer {
         status: answer.status().as_u16(),
         body: serde_json::to_value(&answer).map_err(|e| ApiError::Internal(e.into()))?,
     };
-    if let Some(key) = &key {
+    if let (Some(key), Some(hash)) = (&key, &hash) {
         if let Some(earlier) = idempotency::lookup(&mut tx, &caller_id, key, &hash).await? {
             tx.rollback().await?;
             return Ok(replay(earlier));
@@ -144,9 +144,10 @@ pub async fn post_records(
     Ok(replay(stored))
 }
 
-/// Records staged in a transaction not yet committed, with the request's hash and answer.
+/// Records staged in a transaction not yet committed, with the request's hash (only with an
+/// `Idempotency-Key`) and answer.
 struct Staged {
-    hash: String,
+    hash: Option<String>,
     tx: sqlx::Transaction<'static, sqlx::Postgres>,
     answer: IngestResponse,
 }
@@ -157,9 +158,10 @@ async fn json_array(
     object: &ObjectName,
     mapping: &Mapping,
     body: DecodedBody,
+    hashed: bool,
 ) -> Result<Staged, ApiError> {
     let bytes = body.read_all().await.map_err(decode_error)?;
-    let hash = idempotency::request_hash(object.as_str(), &bytes);
+    let hash = hashed.then(|| idempotency::request_hash(object.as_str(), &bytes));
     let items =
         parse_array(&bytes).map_err(|e| ApiError::bad_request("body", e.rule, e.message))?;
     drop(bytes);
@@ -179,8 +181,9 @@ async fn ndjson(
     object: &ObjectName,
     mapping: &Mapping,
     body: DecodedBody,
+    hashed: bool,
 ) -> Result<Staged, ApiError> {
-    let mut reader = NdjsonReader::new(body, object.as_str());
+    let mut reader = NdjsonReader::new(body, hashed.then_some(object.as_str()));
     let describe = state.describes.get(object.as_str());
     let mut tx = state.pool.begin().await?;
     let mut answer = IngestResponse::default();

@@ -142,6 +142,44 @@ async fn bench_backlog_of_100k(pool: PgPool) {
     assert!(hub.sim.sim.calls_by_kind().contains_key("bulk_create_job"));
 }
 
+/// The same 10,000 records posted five times, 150 ms apart (each POST one transaction): the
+/// window runs from each commit, so the five versions are one write, as one POST would be.
+#[sqlx::test]
+#[ignore = "benchmark: scripts/bench-push.sh"]
+async fn bench_five_posts_of_the_same_10k(pool: PgPool) {
+    let hub = hub(pool, true).await;
+    let before = hub.sim.sim.api_calls();
+    let mut posts = Vec::new();
+    for version in 0..5 {
+        let request = hub
+            .http
+            .post(format!("{}/v1/objects/Contact/records", hub.url))
+            .bearer_auth(&hub.token)
+            .json(&contacts("P", 0..10_000, version));
+        posts.push(tokio::spawn(request.send()));
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    for sent in posts {
+        assert_eq!(sent.await.unwrap().unwrap().status(), 202);
+    }
+    let pool = hub.pool.clone();
+    eventually(Duration::from_secs(120), || {
+        let pool = pool.clone();
+        async move { count_rows(&pool, "sync_status = 'synced'").await == 10_000 }
+    })
+    .await;
+    let calls = hub.sim.sim.api_calls() - before;
+    report(
+        "10k posted 5 times, 150 ms apart",
+        10_000,
+        calls,
+        "as once: one Bulk job, about 6",
+        &hub,
+        "",
+    );
+    assert!(calls <= 7, "{calls} calls");
+}
+
 /// 10,000 records at 1,000 a second (a chunk of 200 every 200 ms), each record sent `versions`
 /// times in a row within its chunk's 200 ms.
 async fn chunked_updates(pool: PgPool, versions: usize) -> (u64, TestHub) {
