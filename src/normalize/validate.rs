@@ -50,11 +50,7 @@ pub fn validate_record_with(
         let field = match (describe.field(name), value) {
             (Some(f), _) => f,
             // A parent by external id: `Account: {External_Id__c: …}` stands for AccountId.
-            (None, Value::Object(_)) => match describe
-                .fields
-                .iter()
-                .find(|f| f.relationship_name.as_deref() == Some(name))
-            {
+            (None, Value::Object(_)) => match describe.field_by_relationship(name) {
                 Some(f) => f,
                 None => {
                     issues.push(unknown(describe, name));
@@ -84,7 +80,7 @@ pub fn validate_record_with(
             continue;
         }
     }
-    for f in &describe.fields {
+    for f in describe.required_on_create() {
         let given = |key: Option<&str>| {
             key.and_then(|k| record.get(k))
                 .is_some_and(|v| !v.is_null())
@@ -92,7 +88,7 @@ pub fn validate_record_with(
         let present = given(Some(&f.name)) || given(f.relationship_name.as_deref());
         // Nulling a required field fails on update too; leaving it out only matters on insert.
         let nulled = record.get(&f.name).is_some_and(Value::is_null);
-        if f.required_on_create() && !present && (for_insert || nulled) {
+        if !present && (for_insert || nulled) {
             issues.push(
                 FieldIssue::new(
                     f.name.clone(),
