@@ -1,8 +1,9 @@
-//! The Bulk lane: a Bulk API 2.0 job runs in a task of its own while the scheduler goes on with
+//! The Bulk lane: Bulk API 2.0 jobs run in tasks of their own while the scheduler goes on with
 //! sObject Collections calls, so that fresh changes are not stuck behind a backlog (issue 12,
-//! item 7). While a job runs, the scheduler pushes only changes committed after the job claimed
-//! its rows: the rest of the backlog waits for the lane (one job at a time per process keeps the
-//! memory bounded), and everything newer goes by Collections within the usual window.
+//! item 7). While a job runs, the scheduler plans only changes committed after the newest job
+//! claimed its rows: when they are a backlog again (past the Bulk threshold) a second job takes
+//! the oldest of them, if the lane has room ([`MAX_JOBS`]); otherwise they go by Collections,
+//! newest first, so that a record just posted does not queue behind the tail of a backlog.
 //!
 //! Tests and tools that drive [`Pusher::push_next_batch`](super::Pusher::push_next_batch) step by
 //! step get an inline lane: the job is followed to its end inside the step, as before.
@@ -14,11 +15,16 @@ use tokio::task::JoinSet;
 
 use super::{Outcome, PushError};
 
+/// Jobs one process follows at once. Each holds its records (up to `PUSH_BULK_MAX_RECORDS`) in
+/// memory while it runs; two let a backlog that keeps growing go by Bulk while the first job
+/// runs, and Salesforce runs jobs side by side.
+pub const MAX_JOBS: usize = 2;
+
 /// Where a Bulk job runs.
 pub struct BulkLane {
     /// `None`: inline, in the step that claimed it.
     tasks: Option<JoinSet<Result<Outcome, PushError>>>,
-    /// When the running job claimed its rows.
+    /// When the newest running job claimed its rows.
     since: Option<DateTime<Utc>>,
 }
 
@@ -31,8 +37,8 @@ impl BulkLane {
         }
     }
 
-    /// Jobs run in a task of their own, one at a time. Dropping the lane aborts a job still
-    /// running: its rows stay tied to the job, which a scheduler resumes by its id.
+    /// Jobs run in tasks of their own, up to [`MAX_JOBS`] at once. Dropping the lane aborts the
+    /// jobs still running: their rows stay tied to them, and a scheduler resumes them by id.
     pub fn spawned() -> Self {
         Self {
             tasks: Some(JoinSet::new()),
@@ -40,12 +46,13 @@ impl BulkLane {
         }
     }
 
-    pub(super) fn runs_apart(&self) -> bool {
-        self.tasks.is_some()
+    /// Whether a job may start now without waiting for it: the lane runs jobs apart and has room.
+    pub(super) fn has_room(&self) -> bool {
+        self.tasks.as_ref().is_some_and(|t| t.len() < MAX_JOBS)
     }
 
-    /// When the running job claimed its rows; `None` when the lane is free (a finished job is
-    /// reaped here).
+    /// When the newest running job claimed its rows; `None` when the lane is free (finished
+    /// jobs are reaped here).
     pub(super) fn busy_since(&mut self) -> Option<DateTime<Utc>> {
         let tasks = self.tasks.as_mut()?;
         while let Some(done) = tasks.try_join_next() {
@@ -68,7 +75,7 @@ impl BulkLane {
         }
     }
 
-    /// Resolves when the running job ends (never when the lane is free), so that the scheduler
+    /// Resolves when a running job ends (never when the lane is free), so that the scheduler
     /// looks for the next job at once.
     pub async fn finished(&mut self) {
         match self.tasks.as_mut() {
@@ -76,13 +83,15 @@ impl BulkLane {
                 if let Some(done) = tasks.join_next().await {
                     report(done);
                 }
-                self.since = None;
+                if tasks.is_empty() {
+                    self.since = None;
+                }
             }
             _ => std::future::pending().await,
         }
     }
 
-    /// Waits for the running job, if any (a scheduler stopping within its grace period).
+    /// Waits for the running jobs, if any (a scheduler stopping within its grace period).
     pub async fn wait(&mut self) {
         if let Some(tasks) = self.tasks.as_mut() {
             while let Some(done) = tasks.join_next().await {

@@ -172,8 +172,11 @@ impl Pusher {
                 operation,
                 via,
             } => match self.catalog.get(object.as_str()) {
-                // The lane is busy: fresh changes go by Collections, whatever their number.
-                Some(spec) if fresh_since.is_some() => (spec, operation, Via::Collection),
+                // A backlog again while a job runs: another job if the lane has room, else
+                // Collections (see `lane`).
+                Some(spec) if via == Via::Bulk && fresh_since.is_some() && !lane.has_room() => {
+                    (spec, operation, Via::Collection)
+                }
                 Some(spec) => (spec, operation, via),
                 None => return Ok(Outcome::Idle),
             },
@@ -195,6 +198,9 @@ impl Pusher {
             settle: self.cfg.batch_window.min(self.cfg.max_lag),
             unanswered_hold: (via == Via::Collection).then_some(self.cfg.unanswered_hold),
             committed_after: fresh_since,
+            // While a job runs, what goes by Collections is the freshest first: the tail of a
+            // backlog waits for the next job rather than delay a record just posted.
+            newest_first: fresh_since.is_some() && via == Via::Collection,
         };
         let claimed_at = chrono::Utc::now();
         let claimed = match staging::claim(&self.pool, claim).await {
@@ -205,7 +211,7 @@ impl Pusher {
                 return Ok(other.map(|_| Outcome::Idle)?);
             }
         };
-        if via == Via::Bulk && lane.runs_apart() {
+        if via == Via::Bulk && lane.has_room() {
             let records = claimed.len();
             let object = spec.name.to_string();
             let (pusher, spec) = (self.clone(), spec.clone());

@@ -114,9 +114,12 @@ pub struct Claim<'a> {
     pub unanswered_hold: Option<Duration>,
     /// Only rows whose change was committed after this (the Bulk lane is busy).
     pub committed_after: Option<DateTime<Utc>>,
+    /// The most recent changes first, instead of the oldest (the Bulk lane is busy).
+    pub newest_first: bool,
 }
 
-/// Leases the claim's rows to its owner, oldest change first, and counts the attempt.
+/// Leases the claim's rows to its owner, oldest change first (unless `newest_first`), and counts
+/// the attempt.
 pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"
@@ -133,7 +136,7 @@ pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>
                    OR (sync_status = 'in_flight' AND lease_expires_at < now()))
               AND (unanswered_until IS NULL OR unanswered_until <= now())
               AND bulk_job_id IS NULL
-            ORDER BY next_attempt_at, id
+            ORDER BY CASE WHEN $9 THEN updated_at END DESC NULLS LAST, next_attempt_at, id
             LIMIT $3
             FOR UPDATE SKIP LOCKED
         )
@@ -154,6 +157,7 @@ pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>
         claim.settle.as_secs_f64(),
         claim.unanswered_hold.map(|h| h.as_secs_f64()),
         claim.committed_after,
+        claim.newest_first,
     )
     .fetch_all(pool)
     .await?;
