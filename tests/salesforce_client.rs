@@ -1,10 +1,12 @@
 //! The Salesforce client against the simulator, over real HTTP.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use sluice::salesforce::{
-    BulkOperation, FailureClass, JobState, SalesforceClient, SalesforceConfig, SalesforceError,
+    BulkOperation, CsvSource, CsvUpload, FailureClass, JobInfo, JobState, SalesforceClient,
+    SalesforceConfig, SalesforceError,
 };
 use sluice::sim::{FaultConfig, SimConfig, SimHandle, Simulator};
 use url::Url;
@@ -295,33 +297,135 @@ async fn bulk_upsert_job_round_trip() {
         .upload_job_data(&job.id, csv.to_owned())
         .await
         .expect("upload");
-    client.close_job(&job.id).await.expect("close");
-    let mut info = client.job_info(&job.id).await.expect("poll");
+    let info = close_and_wait(&client, &job.id).await;
+
+    assert_eq!(info.state, JobState::JobComplete);
+    assert_eq!(info.number_records_failed, Some(1));
+    let mut ok = Vec::new();
+    let rows = client
+        .successful_results(&job.id, |row| {
+            let last_name = row.fields.get("LastName").map(str::to_owned);
+            ok.push((row.id.to_owned(), row.created, last_name));
+        })
+        .await
+        .expect("successes");
+    assert_eq!(rows, 2);
+    assert!(ok.iter().all(|(id, created, _)| *created && !id.is_empty()));
+    let mut failed = Vec::new();
+    client
+        .failed_results(&job.id, |row| {
+            let ext = row.fields.get("External_Id__c").map(str::to_owned);
+            failed.push((ext, row.error.status_code.clone()));
+        })
+        .await
+        .expect("failures");
+    assert_eq!(
+        failed,
+        [(Some("B-2".to_owned()), "REQUIRED_FIELD_MISSING".to_owned())]
+    );
+    let unprocessed = client
+        .unprocessed_records(&job.id, |_| {})
+        .await
+        .expect("unprocessed");
+    assert_eq!(unprocessed, 0);
+    assert_eq!(sim.sim.records("Contact").len(), 2);
+}
+
+async fn close_and_wait(client: &SalesforceClient, job_id: &str) -> JobInfo {
+    client.close_job(job_id).await.expect("close");
+    let mut info = client.job_info(job_id).await.expect("poll");
     for _ in 0..50 {
         if info.state.is_terminal() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        info = client.job_info(&job.id).await.expect("poll");
+        info = client.job_info(job_id).await.expect("poll");
+    }
+    info
+}
+
+/// `External_Id__c,LastName` rows `S-0`… written while they are sent.
+struct Contacts(usize);
+
+impl Contacts {
+    fn row(i: usize) -> String {
+        format!("S-{i},Name {i} {}\n", "x".repeat(40))
+    }
+}
+
+impl CsvSource for Contacts {
+    fn size(&self) -> u64 {
+        let rows: usize = (0..self.0).map(|i| Self::row(i).len()).sum();
+        ("External_Id__c,LastName\n".len() + rows) as u64
     }
 
-    assert_eq!(info.state, JobState::JobComplete);
-    assert_eq!(info.number_records_failed, Some(1));
-    let ok = client.successful_results(&job.id).await.expect("successes");
-    assert_eq!(ok.len(), 2);
-    assert!(ok.iter().all(|row| row.created && !row.id.is_empty()));
-    let failed = client.failed_results(&job.id).await.expect("failures");
-    assert_eq!(failed.len(), 1);
-    assert_eq!(failed[0].fields["External_Id__c"], "B-2");
-    assert_eq!(failed[0].error.status_code, "REQUIRED_FIELD_MISSING");
-    assert!(
-        client
-            .unprocessed_records(&job.id)
-            .await
-            .expect("unprocessed")
-            .is_empty()
-    );
-    assert_eq!(sim.sim.records("Contact").len(), 2);
+    fn write_next(&self, cursor: &mut usize, out: &mut Vec<u8>, target: usize) {
+        if *cursor == 0 {
+            out.extend_from_slice(b"External_Id__c,LastName\n");
+        }
+        while *cursor < self.0 {
+            out.extend_from_slice(Self::row(*cursor).as_bytes());
+            *cursor += 1;
+            if out.len() >= target {
+                break;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_streamed_upload_is_written_again_whole_when_the_session_expired() {
+    let sim = sim().await;
+    let client = client(&sim);
+    let job = client
+        .create_ingest_job("Contact", BulkOperation::Upsert, Some("External_Id__c"))
+        .await
+        .expect("create");
+    sim.sim.expire_all_tokens();
+
+    // About 500 KB: several chunks.
+    let upload = CsvUpload::streamed(Arc::new(Contacts(8000)));
+    client
+        .upload_job_data(&job.id, upload)
+        .await
+        .expect("upload after re-auth");
+    let info = close_and_wait(&client, &job.id).await;
+
+    assert_eq!(client.token_refreshes(), 2);
+    assert_eq!(info.number_records_processed, Some(8000));
+    assert_eq!(info.number_records_failed, Some(0));
+    let mut last_names = 0;
+    let rows = client
+        .successful_results(&job.id, |row| {
+            last_names += usize::from(row.fields.get("LastName").is_some());
+        })
+        .await
+        .expect("successes");
+    assert_eq!((rows, last_names), (8000, 8000));
+    assert_eq!(sim.sim.records("Contact").len(), 8000);
+}
+
+#[tokio::test]
+async fn a_streamed_upload_is_sent_with_its_content_length_not_chunked() {
+    let (login, hits) = stub::spawn(axum::http::StatusCode::CREATED, "").await;
+    let client = stub_client(&login);
+    let upload = CsvUpload::streamed(Arc::new(Contacts(3000)));
+    let len = upload.len();
+
+    client
+        .upload_job_data("7500000000000001", upload)
+        .await
+        .expect("upload");
+
+    let framing = hits
+        .last_request
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("a request");
+    assert_eq!(framing.content_length, Some(len.to_string()));
+    assert_eq!(framing.transfer_encoding, None);
+    assert_eq!(framing.body_bytes as u64, len);
 }
 
 #[tokio::test]

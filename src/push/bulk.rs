@@ -8,20 +8,21 @@
 //! ([`super::resume`]): its rows are never sent again while it may still process them.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
 use super::admission::{Admission, Gatekeeper};
 use super::backoff;
-use super::bulk_csv::{self, BulkCsv};
+use super::bulk_csv::{CsvLayout, JobCsv};
 use super::bulk_results;
 use super::jobs::{self, JobCounts};
 use super::pusher::MAX_HELD_WAIT;
 use crate::objects::ObjectSpec;
 use crate::salesforce::gate::CallPermit;
 use crate::salesforce::{
-    BulkOperation, FailureClass, JobInfo, JobState, MAX_UPLOAD_BYTES, SalesforceClient,
+    BulkOperation, CsvUpload, FailureClass, JobInfo, JobState, MAX_UPLOAD_BYTES, SalesforceClient,
     SalesforceError,
 };
 use crate::staging::{self, ClaimedRecord, Operation, PushFailure, RecordOutcome};
@@ -99,7 +100,7 @@ pub async fn push(
     records: Vec<ClaimedRecord>,
     permit: &CallPermit,
 ) -> Result<BulkEnd, sqlx::Error> {
-    let (records, csv) = fit_upload(ctx, spec, operation, records).await?;
+    let (records, layout, size) = fit_upload(ctx, spec, operation, records).await?;
     let (bulk_op, external_id) = match operation {
         Operation::Upsert => (BulkOperation::Upsert, Some(spec.external_id_field.as_str())),
         Operation::Delete => (BulkOperation::Delete, None),
@@ -138,9 +139,18 @@ pub async fn push(
         job_id: &job.id,
         ids: &ids,
     };
-    let BulkCsv { body, keys } = csv;
     let client = ctx.client;
-    if let Err(halt) = run.gated(|| client.upload_job_data(&job.id, body)).await {
+    // The CSV is written from the records while it is sent: its body shares them until it is
+    // dropped, which a finished request has done.
+    let records = Arc::new(records);
+    let csv = JobCsv::new(layout, records.clone(), size);
+    let upload = CsvUpload::streamed(Arc::new(csv));
+    let uploaded = run.gated(|| client.upload_job_data(&job.id, upload)).await;
+    let records = Arc::try_unwrap(records).unwrap_or_else(|shared| {
+        tracing::debug!(job_id = %job.id, "the upload still held the records; copying them");
+        shared.as_ref().clone()
+    });
+    if let Err(halt) = uploaded {
         // Never closed: Salesforce processes nothing of it (§5.1).
         let error = match halt {
             Halt::Database(e) => return Err(e),
@@ -169,22 +179,20 @@ pub async fn push(
             tracing::warn!(job_id = %job.id, why, "closing the bulk job waited too long; polling it to see");
         }
     }
-    follow(&run, spec, operation, records, &keys).await
+    follow(&run, spec, operation, records).await
 }
 
 /// Follows a closed job (or one whose close went unanswered) to its results: polls it, closes
-/// it again while it is still `Open`, and reads the results. `keys[i]` is `records[i]`'s key in
-/// the job's CSV.
+/// it again while it is still `Open`, and reads the results.
 pub(super) async fn follow(
     run: &JobRun<'_>,
     spec: &ObjectSpec,
     operation: Operation,
     records: Vec<ClaimedRecord>,
-    keys: &[String],
 ) -> Result<BulkEnd, sqlx::Error> {
     let job_id = run.job_id.to_owned();
     let result = match run.poll().await {
-        Ok(info) => bulk_results::outcomes(run, spec, operation, &info, &records, keys).await,
+        Ok(info) => bulk_results::outcomes(run, spec, operation, &info, &records).await,
         Err(halt) => Err(halt),
     };
     Ok(match result {
@@ -229,17 +237,20 @@ pub(super) async fn follow(
     })
 }
 
-/// Keeps the CSV under the upload limit (§5.4) by giving the last records back.
+/// Keeps the CSV under the upload limit (§5.4) by giving the last records back. Its size is
+/// counted, not built, before the job is created; a single record too large for a job is
+/// refused by the upload.
 async fn fit_upload(
     ctx: &BulkContext<'_>,
     spec: &ObjectSpec,
     operation: Operation,
     mut records: Vec<ClaimedRecord>,
-) -> Result<(Vec<ClaimedRecord>, BulkCsv), sqlx::Error> {
+) -> Result<(Vec<ClaimedRecord>, CsvLayout, u64), sqlx::Error> {
     loop {
-        let csv = bulk_csv::build(spec, operation, &records);
-        if csv.body.len() <= MAX_UPLOAD_BYTES || records.len() <= 1 {
-            return Ok((records, csv));
+        let layout = CsvLayout::new(spec, operation, &records);
+        let size = layout.size(&records);
+        if size <= MAX_UPLOAD_BYTES as u64 || records.len() <= 1 {
+            return Ok((records, layout, size));
         }
         let later = records.split_off(records.len() / 2);
         let ids: Vec<i64> = later.iter().map(|r| r.id).collect();

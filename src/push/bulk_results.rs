@@ -1,7 +1,8 @@
 //! A finished Bulk job's results, matched to the records by key: row order is not the upload
 //! order (docs/salesforce.md §5.3).
-
-use std::collections::{HashMap, HashSet};
+//!
+//! Each result row is matched as it is read and only its outcome kept: a job's result CSVs,
+//! as large as its upload, are never held.
 
 use super::backoff;
 use super::bulk::{Halt, JobRun};
@@ -12,76 +13,99 @@ use crate::objects::ObjectSpec;
 use crate::salesforce::{JobInfo, JobState};
 use crate::staging::{ClaimedRecord, Operation, PushFailure, RecordOutcome};
 
+/// What the results said of one record.
+#[derive(Clone)]
+enum Found {
+    Nothing,
+    /// In `unprocessedrecords`.
+    Unprocessed,
+    Succeeded(RecordOutcome),
+    Failed(RecordOutcome),
+}
+
 /// Reads the result CSVs the job's state calls for and correlates them with the records by key:
-/// row order is not the upload order (§5.3). `keys[i]` is the key of `records[i]` in the upload.
+/// row order is not the upload order (§5.3).
 pub(super) async fn outcomes(
     run: &JobRun<'_>,
     spec: &ObjectSpec,
     operation: Operation,
     info: &JobInfo,
     records: &[ClaimedRecord],
-    keys: &[String],
 ) -> Result<(Vec<RecordOutcome>, JobCounts), Halt> {
     let client = run.client();
     let job_id = run.job_id;
     let complete = info.state == JobState::JobComplete;
     let failed_count = info.number_records_failed.unwrap_or(u64::MAX);
-    let mut succeeded: HashMap<String, String> = HashMap::new();
     let all_deleted = operation == Operation::Delete
         && complete
         && failed_count == 0
         && info.number_records_processed == Some(records.len() as u64);
+    let index = KeyIndex::new(spec, operation, records);
+    let mut found = vec![Found::Nothing; records.len()];
     if !all_deleted {
-        let rows = run.gated(|| client.successful_results(job_id)).await?;
-        for row in rows {
-            if let Some(key) = bulk_csv::row_key(spec, operation, Some(&row.id), &row.fields) {
-                succeeded.insert(key, row.id);
+        let found = &mut found;
+        let on_row = |row: crate::salesforce::SuccessfulRow<'_>| {
+            let key = bulk_csv::row_key(spec, operation, Some(row.id), &row.fields);
+            for i in index.find(key.as_deref()) {
+                found[i] = Found::Succeeded(match operation {
+                    Operation::Upsert => synced(&records[i], Some(row.id)),
+                    Operation::Delete => RecordOutcome::Deleted,
+                });
             }
-        }
+        };
+        run.gated(|| client.successful_results(job_id, on_row))
+            .await?;
     }
-    let mut failed = HashMap::new();
     if failed_count > 0 {
-        let rows = run.gated(|| client.failed_results(job_id)).await?;
-        for row in rows {
-            if let Some(key) = bulk_csv::row_key(spec, operation, row.id.as_deref(), &row.fields) {
-                failed.insert(key, row.error);
+        let found = &mut found;
+        let on_row = |row: crate::salesforce::FailedRow<'_>| {
+            let key = bulk_csv::row_key(spec, operation, row.id, &row.fields);
+            for i in index.find(key.as_deref()) {
+                if !matches!(found[i], Found::Succeeded(_)) {
+                    let transient = row.error.is_transient();
+                    let outcome =
+                        outcome_of_error(&records[i], Some(&row.error), transient, operation);
+                    found[i] = Found::Failed(outcome);
+                }
             }
-        }
+        };
+        run.gated(|| client.failed_results(job_id, on_row)).await?;
     }
-    let mut unprocessed = HashSet::new();
     if !complete {
-        let rows = run.gated(|| client.unprocessed_records(job_id)).await?;
-        unprocessed.extend(
-            rows.iter()
-                .filter_map(|fields| bulk_csv::row_key(spec, operation, None, fields)),
-        );
+        let found = &mut found;
+        let on_row = |fields: crate::salesforce::CsvRow<'_>| {
+            let key = bulk_csv::row_key(spec, operation, None, &fields);
+            for i in index.find(key.as_deref()) {
+                if matches!(found[i], Found::Nothing) {
+                    found[i] = Found::Unprocessed;
+                }
+            }
+        };
+        run.gated(|| client.unprocessed_records(job_id, on_row))
+            .await?;
     }
     let mut counts = JobCounts::default();
     let outcomes = records
         .iter()
-        .zip(keys)
-        .map(|(record, key)| {
+        .zip(found)
+        .map(|(record, found)| {
             if all_deleted {
                 counts.succeeded += 1;
                 return RecordOutcome::Deleted;
             }
-            if let Some(id) = succeeded.get(key) {
-                counts.succeeded += 1;
-                return match operation {
-                    Operation::Upsert => synced(record, Some(id)),
-                    Operation::Delete => RecordOutcome::Deleted,
-                };
-            }
-            if let Some(error) = failed.get(key) {
-                counts.failed += 1;
-                return outcome_of_error(record, Some(error), error.is_transient(), operation);
-            }
-            counts.unprocessed += 1;
-            let message = if unprocessed.contains(key) {
-                format!("not processed: the Bulk job ended {:?}", info.state)
-            } else {
-                "missing from the Bulk job's results".to_owned()
+            let message = match found {
+                Found::Succeeded(outcome) => {
+                    counts.succeeded += 1;
+                    return outcome;
+                }
+                Found::Failed(outcome) => {
+                    counts.failed += 1;
+                    return outcome;
+                }
+                Found::Unprocessed => format!("not processed: the Bulk job ended {:?}", info.state),
+                Found::Nothing => "missing from the Bulk job's results".to_owned(),
             };
+            counts.unprocessed += 1;
             RecordOutcome::Retry {
                 delay: backoff::delay(record.attempts),
                 error: PushFailure {
@@ -93,4 +117,34 @@ pub(super) async fn outcomes(
         })
         .collect();
     Ok((outcomes, counts))
+}
+
+/// The records' keys in the job's CSV, sorted, to find a result row's records by its key
+/// (a job's keys are unique, but nothing here depends on it).
+struct KeyIndex {
+    keys: Vec<(String, usize)>,
+}
+
+impl KeyIndex {
+    fn new(spec: &ObjectSpec, operation: Operation, records: &[ClaimedRecord]) -> Self {
+        let mut keys: Vec<(String, usize)> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (bulk_csv::record_key(spec, operation, r), i))
+            .collect();
+        keys.sort_unstable();
+        Self { keys }
+    }
+
+    /// The records whose key is `key` (none for a row without one).
+    fn find(&self, key: Option<&str>) -> impl Iterator<Item = usize> + '_ {
+        let (from, to) = match key {
+            Some(key) => (
+                self.keys.partition_point(|(k, _)| k.as_str() < key),
+                self.keys.partition_point(|(k, _)| k.as_str() <= key),
+            ),
+            None => (0, 0),
+        };
+        self.keys[from..to].iter().map(|(_, i)| *i)
+    }
 }

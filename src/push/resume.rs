@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use super::bulk::{self, BulkContext, BulkEnd, JobRun};
-use super::bulk_csv;
 use super::jobs::{self, Unfinished};
 use crate::objects::ObjectSpec;
 use crate::staging::{self, JobRow};
@@ -63,17 +62,13 @@ pub(super) async fn next(
         .into_iter()
         .map(|JobRow { record, .. }| record)
         .collect();
-    let keys: Vec<String> = records
-        .iter()
-        .map(|r| bulk_csv::record_key(&spec, operation, r))
-        .collect();
     let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
     let run = JobRun {
         ctx,
         job_id: &job_id,
         ids: &ids,
     };
-    let end = bulk::follow(&run, &spec, operation, records, &keys).await?;
+    let end = bulk::follow(&run, &spec, operation, records).await?;
     Ok(Some(Resumed::Ended(Box::new(Ended {
         job_id,
         spec,

@@ -1,13 +1,15 @@
 //! Bulk API 2.0 ingest jobs (§5): create → upload once → close → poll → read results.
 //!
-//! Polling cadence is the caller's: each poll is an API call (§5.4).
-
-use std::collections::HashMap;
+//! Polling cadence is the caller's: each poll is an API call (§5.4). Uploads are written while
+//! they are sent ([`CsvUpload`]) and results read row by row as they arrive ([`CsvRows`]): a
+//! job of 50,000 records is never held whole as CSV on either side.
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::client::{CallOptions, Payload, SalesforceClient, api_name};
+use super::bulk_upload::CsvUpload;
+use super::client::{Payload, SalesforceClient, api_name};
+use super::csv_rows::{CsvRow, CsvRows};
 use super::error::SalesforceError;
 use super::types::RecordError;
 
@@ -89,20 +91,20 @@ struct SetState {
 }
 
 /// A row of `successfulResults` (§5.3). Row order is not the upload order: correlate by key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SuccessfulRow {
-    pub id: String,
+#[derive(Clone, Copy)]
+pub struct SuccessfulRow<'a> {
+    pub id: &'a str,
     pub created: bool,
-    /// The uploaded columns, by header name.
-    pub fields: HashMap<String, String>,
+    /// The uploaded columns, by header name (`sf__` columns too).
+    pub fields: CsvRow<'a>,
 }
 
-/// A row of `failedResults` (§5.3). `id` is empty for failed inserts.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FailedRow {
-    pub id: Option<String>,
+/// A row of `failedResults` (§5.3). `id` is `None` for failed inserts.
+#[derive(Clone)]
+pub struct FailedRow<'a> {
+    pub id: Option<&'a str>,
     pub error: RecordError,
-    pub fields: HashMap<String, String>,
+    pub fields: CsvRow<'a>,
 }
 
 impl SalesforceClient {
@@ -139,17 +141,24 @@ impl SalesforceClient {
         answer.json("create job")
     }
 
-    /// `PUT /jobs/ingest/{id}/batches` with the whole CSV (LF line endings). Upload once per job (§5.1).
-    pub async fn upload_job_data(&self, job_id: &str, csv: String) -> Result<(), SalesforceError> {
+    /// `PUT /jobs/ingest/{id}/batches` with the whole CSV (LF line endings), in one request
+    /// with its `Content-Length`, written as it is sent if it is [`CsvUpload::streamed`].
+    /// Upload once per job (§5.1).
+    pub async fn upload_job_data(
+        &self,
+        job_id: &str,
+        csv: impl Into<CsvUpload>,
+    ) -> Result<(), SalesforceError> {
         let job_id = api_name(job_id)?;
-        if csv.len() > MAX_UPLOAD_BYTES {
+        let csv = csv.into();
+        if csv.len() > MAX_UPLOAD_BYTES as u64 {
             return Err(SalesforceError::InvalidInput(format!(
                 "{} bytes of CSV exceed the {MAX_UPLOAD_BYTES}-byte job limit; split into several jobs",
                 csv.len()
             )));
         }
         let path = ["jobs", "ingest", job_id, "batches"];
-        self.call(Method::PUT, &path, &[], Payload::Csv(csv.into_bytes()))
+        self.call(Method::PUT, &path, &[], Payload::Csv(csv))
             .await?;
         Ok(())
     }
@@ -191,48 +200,51 @@ impl SalesforceClient {
         Ok(())
     }
 
-    /// `GET …/successfulResults/` (camelCase, §5.3).
+    /// `GET …/successfulResults/` (camelCase, §5.3): `each` row as it arrives; the number of
+    /// rows. A job's results are as large as its upload: they are never held whole.
     pub async fn successful_results(
         &self,
         job_id: &str,
-    ) -> Result<Vec<SuccessfulRow>, SalesforceError> {
-        let rows = self.result_csv(job_id, "successfulResults").await?;
-        rows.into_iter()
-            .map(|mut fields| {
-                let id = fields.remove("sf__Id").unwrap_or_default();
-                let created = fields
-                    .remove("sf__Created")
-                    .is_some_and(|c| c.eq_ignore_ascii_case("true"));
-                Ok(SuccessfulRow {
-                    id,
-                    created,
-                    fields,
-                })
-            })
-            .collect()
+        mut each: impl FnMut(SuccessfulRow<'_>) + Send,
+    ) -> Result<u64, SalesforceError> {
+        self.result_rows(job_id, "successfulResults", &mut |fields| {
+            each(SuccessfulRow {
+                id: fields.get("sf__Id").unwrap_or_default(),
+                created: fields
+                    .get("sf__Created")
+                    .is_some_and(|c| c.eq_ignore_ascii_case("true")),
+                fields,
+            });
+        })
+        .await
     }
 
-    /// `GET …/failedResults/` (camelCase, §5.3). `sf__Error` is parsed into a [`RecordError`]
-    /// so [`RecordError::is_transient`] applies to bulk rows too.
-    pub async fn failed_results(&self, job_id: &str) -> Result<Vec<FailedRow>, SalesforceError> {
-        let rows = self.result_csv(job_id, "failedResults").await?;
-        Ok(rows
-            .into_iter()
-            .map(|mut fields| {
-                let id = fields.remove("sf__Id").filter(|id| !id.is_empty());
-                let error =
-                    RecordError::from_bulk_error(&fields.remove("sf__Error").unwrap_or_default());
-                FailedRow { id, error, fields }
-            })
-            .collect())
+    /// `GET …/failedResults/` (camelCase, §5.3), `each` row as it arrives. `sf__Error` is parsed
+    /// into a [`RecordError`] so [`RecordError::is_transient`] applies to bulk rows too.
+    pub async fn failed_results(
+        &self,
+        job_id: &str,
+        mut each: impl FnMut(FailedRow<'_>) + Send,
+    ) -> Result<u64, SalesforceError> {
+        self.result_rows(job_id, "failedResults", &mut |fields| {
+            each(FailedRow {
+                id: fields.get("sf__Id").filter(|id| !id.is_empty()),
+                error: RecordError::from_bulk_error(fields.get("sf__Error").unwrap_or_default()),
+                fields,
+            });
+        })
+        .await
     }
 
-    /// `GET …/unprocessedrecords/`: all lower-case, unlike the other two (§5.3, §12 item 8).
+    /// `GET …/unprocessedrecords/`: all lower-case, unlike the other two (§5.3, §12 item 8);
+    /// `each` row (the uploaded columns) as it arrives.
     pub async fn unprocessed_records(
         &self,
         job_id: &str,
-    ) -> Result<Vec<HashMap<String, String>>, SalesforceError> {
-        self.result_csv(job_id, "unprocessedrecords").await
+        mut each: impl FnMut(CsvRow<'_>) + Send,
+    ) -> Result<u64, SalesforceError> {
+        self.result_rows(job_id, "unprocessedrecords", &mut each)
+            .await
     }
 
     async fn set_job_state(
@@ -248,56 +260,33 @@ impl SalesforceClient {
         answer.json("job state change")
     }
 
-    async fn result_csv(
+    /// Reads a result CSV as it arrives, parsing it row by row into `each`.
+    async fn result_rows(
         &self,
         job_id: &str,
         kind: &str,
-    ) -> Result<Vec<HashMap<String, String>>, SalesforceError> {
+        each: &mut (dyn FnMut(CsvRow<'_>) + Send),
+    ) -> Result<u64, SalesforceError> {
         let job_id = api_name(job_id)?;
-        let answer = self
-            .call_accepting(
-                "text/csv",
-                Method::GET,
-                &["jobs", "ingest", job_id, kind],
-                &[],
-                Payload::Empty,
-                &CallOptions::default(),
-            )
-            .await?;
-        parse_csv(&answer.body).map_err(|e| SalesforceError::Protocol(format!("{kind} CSV: {e}")))
+        let protocol = |e| SalesforceError::Protocol(format!("{kind} CSV: {e}"));
+        let mut rows = CsvRows::new();
+        let mut sink = |chunk: &[u8]| rows.feed(chunk, each).map_err(protocol);
+        self.call_streaming(
+            "text/csv",
+            Method::GET,
+            &["jobs", "ingest", job_id, kind],
+            Payload::Empty,
+            &mut sink,
+        )
+        .await?;
+        rows.finish(each).map_err(protocol)?;
+        Ok(rows.rows())
     }
-}
-
-fn parse_csv(body: &[u8]) -> Result<Vec<HashMap<String, String>>, csv::Error> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(body);
-    let headers = reader.headers()?.clone();
-    reader
-        .records()
-        .map(|row| {
-            let row = row?;
-            Ok(headers
-                .iter()
-                .zip(row.iter())
-                .map(|(h, v)| (h.to_owned(), v.to_owned()))
-                .collect())
-        })
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn result_csv_parses_quoted_rows() {
-        let body = b"\"sf__Id\",\"sf__Error\",\"LastName\",\"Ext__c\"\n\"\",\"REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --\",\"\",\"E1\"\n";
-        let rows = parse_csv(body).unwrap();
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0]["Ext__c"], "E1");
-        assert!(parse_csv(b"").unwrap().is_empty());
-    }
 
     #[test]
     fn job_info_tolerates_unknown_states_and_missing_fields() {

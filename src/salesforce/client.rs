@@ -10,6 +10,7 @@ use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 
+use super::bulk_upload::CsvUpload;
 use super::config::{ApiVersion, SalesforceConfig};
 use super::error::{SalesforceError, first_api_error};
 use super::gate::{CallEnd, CallGate, Seat};
@@ -43,12 +44,17 @@ struct Inner {
     usage: Mutex<Option<ApiUsage>>,
 }
 
-/// What a request sends, kept as bytes so the single retry after re-auth can resend it.
+/// What a request sends, kept so that the single retry after re-auth can send it again: bytes,
+/// or a CSV upload that writes itself again from the start.
 pub(crate) enum Payload {
     Empty,
     Json(Vec<u8>),
-    Csv(Vec<u8>),
+    Csv(CsvUpload),
 }
+
+/// Takes a 2xx answer's body chunk by chunk as it arrives, instead of in one piece (a Bulk job's
+/// result CSV, §5.3). An error stops the reading and is the call's.
+pub(crate) type BodySink<'a> = &'a mut (dyn FnMut(&[u8]) -> Result<(), SalesforceError> + Send);
 
 impl Payload {
     pub(crate) fn json(value: &impl serde::Serialize) -> Result<Self, SalesforceError> {
@@ -58,8 +64,8 @@ impl Payload {
     }
 }
 
-/// A 2xx answer, read in full (bodies are bounded: ≤200 results, one query page, one job's
-/// result CSV page, or one CometD exchange).
+/// A 2xx answer, read in full (bodies are bounded: ≤200 results, one query page, or one
+/// CometD exchange), or empty when a [`BodySink`] took it.
 pub(crate) struct Answer {
     pub(crate) body: Vec<u8>,
     /// Response headers (`Sforce-Locator`, `Set-Cookie`…).
@@ -204,6 +210,39 @@ impl SalesforceClient {
         payload: Payload,
         options: &CallOptions,
     ) -> Result<Answer, SalesforceError> {
+        self.call_with(accept, method, path, query, payload, options, None)
+            .await
+    }
+
+    /// [`call_accepting`](Self::call_accepting) whose 2xx answer goes to `sink` as it arrives
+    /// rather than into [`Answer::body`] (an error answer is read whole, to be classified).
+    pub(crate) async fn call_streaming(
+        &self,
+        accept: &'static str,
+        method: Method,
+        path: &[&str],
+        payload: Payload,
+        sink: BodySink<'_>,
+    ) -> Result<Answer, SalesforceError> {
+        let options = CallOptions::default();
+        self.call_with(accept, method, path, &[], payload, &options, Some(sink))
+            .await
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one request's parts, passed through once"
+    )]
+    async fn call_with(
+        &self,
+        accept: &'static str,
+        method: Method,
+        path: &[&str],
+        query: &[(&str, &str)],
+        payload: Payload,
+        options: &CallOptions,
+        sink: Option<BodySink<'_>>,
+    ) -> Result<Answer, SalesforceError> {
         let kind = call_kind(options.root, path);
         let gate = self
             .gate
@@ -211,11 +250,13 @@ impl SalesforceClient {
             .filter(|_| counts_against_api_limit(kind));
         let result = match gate {
             None => {
-                self.send_reauthenticating(accept, method, path, query, payload, options, None)
-                    .await
+                self.send_reauthenticating(
+                    accept, method, path, query, payload, options, sink, None,
+                )
+                .await
             }
             Some(gate) => {
-                self.send_gated(gate, accept, method, path, query, payload, options)
+                self.send_gated(gate, accept, method, path, query, payload, options, sink)
                     .await
             }
         };
@@ -240,6 +281,7 @@ impl SalesforceClient {
         query: &[(&str, &str)],
         payload: Payload,
         options: &CallOptions,
+        sink: Option<BodySink<'_>>,
     ) -> Result<Answer, SalesforceError> {
         let seat = gate.enter().await.map_err(SalesforceError::from)?;
         let mut reported = None;
@@ -251,6 +293,7 @@ impl SalesforceClient {
                 query,
                 payload,
                 options,
+                sink,
                 Some((gate, &seat, &mut reported)),
             )
             .await;
@@ -301,6 +344,7 @@ impl SalesforceClient {
         query: &[(&str, &str)],
         payload: Payload,
         options: &CallOptions,
+        mut sink: Option<BodySink<'_>>,
         mut gate: Option<(&CallGate, &Seat, &mut Option<ApiUsage>)>,
     ) -> Result<Answer, SalesforceError> {
         let inner = &self.inner;
@@ -309,7 +353,16 @@ impl SalesforceClient {
             gate.go(seat).await?;
         }
         let (status, content_type, headers, body) = self
-            .execute(&token, accept, &method, path, query, &payload, options)
+            .execute(
+                &token,
+                accept,
+                &method,
+                path,
+                query,
+                &payload,
+                options,
+                reborrow(&mut sink),
+            )
             .await?;
         if let Some((_, _, reported)) = &mut gate {
             **reported = limit_info(&headers).or(reported.take());
@@ -329,7 +382,16 @@ impl SalesforceClient {
                 gate.go(seat).await?;
             }
             let answer = self
-                .execute(&token, accept, &method, path, query, &payload, options)
+                .execute(
+                    &token,
+                    accept,
+                    &method,
+                    path,
+                    query,
+                    &payload,
+                    options,
+                    reborrow(&mut sink),
+                )
                 .await?;
             if let Some((_, _, reported)) = &mut gate {
                 **reported = limit_info(&answer.2).or(reported.take());
@@ -365,6 +427,7 @@ impl SalesforceClient {
         query: &[(&str, &str)],
         payload: &Payload,
         options: &CallOptions,
+        sink: Option<BodySink<'_>>,
     ) -> Result<(StatusCode, Option<String>, HeaderMap, Vec<u8>), SalesforceError> {
         let mut url = token.instance_url.clone();
         {
@@ -407,11 +470,12 @@ impl SalesforceClient {
             Payload::Json(bytes) => request
                 .header(CONTENT_TYPE, "application/json")
                 .body(bytes.clone()),
-            Payload::Csv(bytes) => request.header(CONTENT_TYPE, "text/csv").body(bytes.clone()),
+            // Sent with its Content-Length: the body announces its exact size.
+            Payload::Csv(csv) => request.header(CONTENT_TYPE, "text/csv").body(csv.body()),
         };
 
         let started = Instant::now();
-        let response = request.send().await.map_err(|e| {
+        let mut response = request.send().await.map_err(|e| {
             tracing::warn!(method = %method, path = url.path(), timeout = e.is_timeout(), "salesforce request failed");
             SalesforceError::Network(e)
         })?;
@@ -423,11 +487,19 @@ impl SalesforceClient {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(SalesforceError::Network)?
-            .to_vec();
+        let body = match sink {
+            Some(sink) if status.is_success() => {
+                while let Some(chunk) = response.chunk().await.map_err(SalesforceError::Network)? {
+                    sink(&chunk)?;
+                }
+                Vec::new()
+            }
+            _ => response
+                .bytes()
+                .await
+                .map_err(SalesforceError::Network)?
+                .to_vec(),
+        };
         tracing::debug!(
             method = %method,
             path = url.path(),
@@ -447,6 +519,14 @@ impl SalesforceClient {
             .usage
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(usage);
+    }
+}
+
+/// `sink` lent out for one request, kept for the resend after a re-auth.
+fn reborrow<'a>(sink: &'a mut Option<BodySink<'_>>) -> Option<BodySink<'a>> {
+    match sink {
+        Some(sink) => Some(&mut **sink),
+        None => None,
     }
 }
 

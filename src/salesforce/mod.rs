@@ -14,10 +14,12 @@
 
 mod bulk;
 mod bulk_query;
+mod bulk_upload;
 mod change_event;
 mod client;
 mod collections;
 mod config;
+mod csv_rows;
 mod datetime;
 mod error;
 pub mod gate;
@@ -31,6 +33,7 @@ mod types;
 
 pub use bulk::{BulkOperation, FailedRow, JobInfo, JobState, MAX_UPLOAD_BYTES, SuccessfulRow};
 pub use bulk_query::{QueryJobInfo, QueryOperation, QueryResults, ResultsPage};
+pub use bulk_upload::{CsvSource, CsvUpload, LengthMismatch, UPLOAD_CHUNK_BYTES};
 pub use change_event::{ChangeEvent, ChangeEventHeader, ChangeType};
 pub use client::{SalesforceClient, counts_against_api_limit};
 pub use collections::MAX_COLLECTION_RECORDS;
@@ -38,6 +41,7 @@ pub use config::{
     ApiVersion, ApiVersionError, DEFAULT_API_VERSION, DEFAULT_LOGIN_URL, SalesforceConfig,
     audience_for,
 };
+pub use csv_rows::{CsvRow, CsvRowError, CsvRows};
 pub use datetime::{parse_datetime, soql_datetime};
 pub use error::{FailureClass, SalesforceError};
 pub use limits::{ApiUsage, OrgLimit, OrgLimits, PerAppUsage, parse_limit_info};

@@ -1,11 +1,12 @@
 //! A login host whose tokens point at a separate instance that answers every call with `status`
 //! and `body`; counts what each side received.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{any, post};
 use serde_json::json;
 
@@ -13,6 +14,15 @@ use serde_json::json;
 pub struct Hits {
     pub tokens: AtomicU64,
     pub rest: AtomicU64,
+    /// The last instance request's framing headers and body size.
+    pub last_request: Mutex<Option<Framing>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Framing {
+    pub content_length: Option<String>,
+    pub transfer_encoding: Option<String>,
+    pub body_bytes: usize,
 }
 
 async fn serve(router: Router) -> String {
@@ -29,8 +39,19 @@ pub async fn spawn(status: StatusCode, body: &'static str) -> (String, Arc<Hits>
     let rest_hits = hits.clone();
     let instance = serve(Router::new().route(
         "/{*rest}",
-        any(move || {
+        any(move |headers: HeaderMap, received: Bytes| {
             rest_hits.rest.fetch_add(1, Ordering::SeqCst);
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            *rest_hits.last_request.lock().expect("lock") = Some(Framing {
+                content_length: header("content-length"),
+                transfer_encoding: header("transfer-encoding"),
+                body_bytes: received.len(),
+            });
             async move { (status, [("content-type", "application/json")], body) }
         }),
     ))
