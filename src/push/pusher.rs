@@ -187,7 +187,7 @@ impl Pusher {
         };
         let limit = match via {
             Via::Collection => MAX_COLLECTION_RECORDS as i64,
-            Via::Bulk => i64::from(self.cfg.bulk_max_records),
+            Via::Bulk => self.bulk_limit(&due, &spec.name, operation, lane),
         };
         let claim = Claim {
             object: &spec.name,
@@ -195,7 +195,7 @@ impl Pusher {
             owner: &self.owner,
             limit,
             lease: self.cfg.lease,
-            settle: self.cfg.batch_window.min(self.cfg.max_lag),
+            settle: claim_settle(&self.cfg),
             unanswered_hold: (via == Via::Collection).then_some(self.cfg.unanswered_hold),
             committed_after: fresh_since,
             // While a job runs, what goes by Collections is the freshest first: the tail of a
@@ -215,7 +215,11 @@ impl Pusher {
             let records = claimed.len();
             let object = spec.name.to_string();
             let (pusher, spec) = (self.clone(), spec.clone());
-            lane.start(claimed_at, async move {
+            // Rows committed before the claim's cutoff that it did not take (still settling at
+            // the database's clock) must not be left out of the next job's plan: a margin.
+            let settle = chrono::Duration::from_std(claim_settle(&self.cfg)).unwrap_or_default();
+            let since = claimed_at - settle - chrono::Duration::seconds(1);
+            lane.start(since, async move {
                 pusher
                     .push_claimed(&spec, operation, via, claimed, &permit)
                     .await
@@ -230,6 +234,30 @@ impl Pusher {
             self.gate.give_back(&permit).await;
         }
         result
+    }
+
+    /// Records for a Bulk job of this group: up to `PUSH_BULK_MAX_RECORDS`, but while changes
+    /// keep coming (the group is not quiet) and jobs run apart, the newest Collections call's
+    /// worth is left out: those are most likely records just posted, which go by Collections
+    /// within the window rather than wait for a job (see `lane`).
+    fn bulk_limit(
+        &self,
+        due: &[staging::DueGroup],
+        object: &staging::ObjectName,
+        operation: Operation,
+        lane: &BulkLane,
+    ) -> i64 {
+        let most = i64::from(self.cfg.bulk_max_records);
+        let group = due
+            .iter()
+            .find(|g| &g.object == object && g.operation == operation);
+        match group {
+            Some(g) if lane.has_room() && g.newest < self.cfg.batch_window => {
+                let keep = MAX_COLLECTION_RECORDS as i64;
+                most.min((g.count as i64 - keep).max(1))
+            }
+            _ => most,
+        }
     }
 
     async fn push_claimed(
@@ -532,4 +560,9 @@ impl Pusher {
         }
         Ok(Outcome::retrying(spec, ids.len()))
     }
+}
+
+/// How long after its commit a change may be claimed: the window, at most the maximum lag.
+fn claim_settle(cfg: &PushConfig) -> Duration {
+    cfg.batch_window.min(cfg.max_lag)
 }
