@@ -211,6 +211,15 @@ impl Pusher {
                 return Ok(other.map(|_| Outcome::Idle)?);
             }
         };
+        if via == Via::Bulk && self.mid_write(&due, &spec.name, operation, limit, claimed.len()) {
+            // Most of the group is locked by a transaction writing it now (the claim skips
+            // locked rows): its commit restarts the window, so wait for it rather than send now
+            // what it is about to change.
+            let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
+            staging::release(&self.pool, &self.owner, &ids, Duration::ZERO).await?;
+            self.gate.give_back(&permit).await;
+            return Ok(Outcome::Wait(self.cfg.batch_window));
+        }
         if via == Via::Bulk && lane.has_room() {
             let records = claimed.len();
             let object = spec.name.to_string();
@@ -258,6 +267,24 @@ impl Pusher {
             }
             _ => most,
         }
+    }
+
+    /// Whether a Bulk claim got less than half the rows it planned while the group is not
+    /// overdue: the rest are being written by an open transaction.
+    fn mid_write(
+        &self,
+        due: &[staging::DueGroup],
+        object: &staging::ObjectName,
+        operation: Operation,
+        limit: i64,
+        claimed: usize,
+    ) -> bool {
+        due.iter()
+            .find(|g| &g.object == object && g.operation == operation)
+            .is_some_and(|g| {
+                let planned = (g.count as i64).min(limit);
+                g.oldest < self.cfg.max_lag && (claimed as i64) * 2 < planned
+            })
     }
 
     async fn push_claimed(
