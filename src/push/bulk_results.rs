@@ -10,7 +10,7 @@ use super::bulk_csv;
 use super::jobs::JobCounts;
 use super::results::{outcome_of_error, synced};
 use crate::objects::ObjectSpec;
-use crate::salesforce::{JobInfo, JobState};
+use crate::salesforce::{CsvRow, FailedRow, JobInfo, JobState, SuccessfulRow};
 use crate::staging::{ClaimedRecord, Operation, PushFailure, RecordOutcome};
 
 /// What the results said of one record.
@@ -43,8 +43,7 @@ pub(super) async fn outcomes(
     let index = KeyIndex::new(spec, operation, records);
     let mut found = vec![Found::Nothing; records.len()];
     if !all_deleted {
-        let found = &mut found;
-        let on_row = |row: crate::salesforce::SuccessfulRow<'_>| {
+        let on_row = |row: SuccessfulRow<'_>| {
             let key = bulk_csv::row_key(spec, operation, Some(row.id), &row.fields);
             for i in index.find(key.as_deref()) {
                 found[i] = Found::Succeeded(match operation {
@@ -57,8 +56,7 @@ pub(super) async fn outcomes(
             .await?;
     }
     if failed_count > 0 {
-        let found = &mut found;
-        let on_row = |row: crate::salesforce::FailedRow<'_>| {
+        let on_row = |row: FailedRow<'_>| {
             let key = bulk_csv::row_key(spec, operation, row.id, &row.fields);
             for i in index.find(key.as_deref()) {
                 if !matches!(found[i], Found::Succeeded(_)) {
@@ -72,8 +70,7 @@ pub(super) async fn outcomes(
         run.gated(|| client.failed_results(job_id, on_row)).await?;
     }
     if !complete {
-        let found = &mut found;
-        let on_row = |fields: crate::salesforce::CsvRow<'_>| {
+        let on_row = |fields: CsvRow<'_>| {
             let key = bulk_csv::row_key(spec, operation, None, &fields);
             for i in index.find(key.as_deref()) {
                 if matches!(found[i], Found::Nothing) {
