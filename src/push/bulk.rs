@@ -16,7 +16,8 @@ use sqlx::PgPool;
 use super::admission::{Admission, Gatekeeper};
 use super::backoff;
 use super::bulk_csv::{CsvLayout, JobCsv};
-use super::bulk_results;
+use super::bulk_parked::ParkedRecords;
+use super::bulk_results::{self, KeyIndex};
 use super::jobs::{self, JobCounts};
 use super::pusher::MAX_HELD_WAIT;
 use crate::objects::ObjectSpec;
@@ -183,7 +184,8 @@ pub async fn push(
 }
 
 /// Follows a closed job (or one whose close went unanswered) to its results: polls it, closes
-/// it again while it is still `Open`, and reads the results.
+/// it again while it is still `Open`, and reads the results. Meanwhile the records wait with
+/// their fields as text ([`ParkedRecords`]).
 pub(super) async fn follow(
     run: &JobRun<'_>,
     spec: &ObjectSpec,
@@ -191,14 +193,19 @@ pub(super) async fn follow(
     records: Vec<ClaimedRecord>,
 ) -> Result<BulkEnd, sqlx::Error> {
     let job_id = run.job_id.to_owned();
+    let index = KeyIndex::new(spec, operation, &records);
+    let parked = ParkedRecords::park(records);
     let result = match run.poll().await {
-        Ok(info) => bulk_results::outcomes(run, spec, operation, &info, &records).await,
+        Ok(info) => {
+            bulk_results::outcomes(run, spec, operation, &info, parked.records(), &index).await
+        }
         Err(halt) => Err(halt),
     };
+    drop(index);
     Ok(match result {
         Ok((outcomes, counts)) => BulkEnd::Finished {
             job_id,
-            outcomes: records.into_iter().zip(outcomes).collect(),
+            outcomes: parked.restore().into_iter().zip(outcomes).collect(),
             counts,
         },
         Err(Halt::Database(e)) => return Err(e),
@@ -206,7 +213,8 @@ pub(super) async fn follow(
             // Salesforce will not tell what became of the job (it is gone, or refuses us): its
             // rows go again rather than stay unknown forever.
             tracing::error!(job_id, error = %error, "bulk job can no longer be followed; its records go again");
-            let outcomes = records
+            let outcomes = parked
+                .restore()
                 .into_iter()
                 .map(|r| {
                     let error = PushFailure {
@@ -226,12 +234,12 @@ pub(super) async fn follow(
         }
         Err(Halt::Refused(_)) => BulkEnd::SetAside {
             job_id,
-            records: records.len(),
+            records: parked.len(),
             why: "reading the job's results kept failing",
         },
         Err(Halt::GiveUp(why)) => BulkEnd::SetAside {
             job_id,
-            records: records.len(),
+            records: parked.len(),
             why,
         },
     })

@@ -10,7 +10,7 @@ use super::bulk_csv;
 use super::jobs::JobCounts;
 use super::results::{outcome_of_error, synced};
 use crate::objects::ObjectSpec;
-use crate::salesforce::{JobInfo, JobState};
+use crate::salesforce::{CsvRow, FailedRow, JobInfo, JobState, SuccessfulRow};
 use crate::staging::{ClaimedRecord, Operation, PushFailure, RecordOutcome};
 
 /// What the results said of one record.
@@ -23,14 +23,16 @@ enum Found {
     Failed(RecordOutcome),
 }
 
-/// Reads the result CSVs the job's state calls for and correlates them with the records by key:
-/// row order is not the upload order (§5.3).
+/// Reads the result CSVs the job's state calls for and correlates them with the records by key
+/// (`index`, of these records): row order is not the upload order (§5.3). The records' fields
+/// are not needed (they may be parked).
 pub(super) async fn outcomes(
     run: &JobRun<'_>,
     spec: &ObjectSpec,
     operation: Operation,
     info: &JobInfo,
     records: &[ClaimedRecord],
+    index: &KeyIndex,
 ) -> Result<(Vec<RecordOutcome>, JobCounts), Halt> {
     let client = run.client();
     let job_id = run.job_id;
@@ -40,11 +42,9 @@ pub(super) async fn outcomes(
         && complete
         && failed_count == 0
         && info.number_records_processed == Some(records.len() as u64);
-    let index = KeyIndex::new(spec, operation, records);
     let mut found = vec![Found::Nothing; records.len()];
     if !all_deleted {
-        let found = &mut found;
-        let on_row = |row: crate::salesforce::SuccessfulRow<'_>| {
+        let on_row = |row: SuccessfulRow<'_>| {
             let key = bulk_csv::row_key(spec, operation, Some(row.id), &row.fields);
             for i in index.find(key.as_deref()) {
                 found[i] = Found::Succeeded(match operation {
@@ -57,8 +57,7 @@ pub(super) async fn outcomes(
             .await?;
     }
     if failed_count > 0 {
-        let found = &mut found;
-        let on_row = |row: crate::salesforce::FailedRow<'_>| {
+        let on_row = |row: FailedRow<'_>| {
             let key = bulk_csv::row_key(spec, operation, row.id, &row.fields);
             for i in index.find(key.as_deref()) {
                 if !matches!(found[i], Found::Succeeded(_)) {
@@ -72,8 +71,7 @@ pub(super) async fn outcomes(
         run.gated(|| client.failed_results(job_id, on_row)).await?;
     }
     if !complete {
-        let found = &mut found;
-        let on_row = |fields: crate::salesforce::CsvRow<'_>| {
+        let on_row = |fields: CsvRow<'_>| {
             let key = bulk_csv::row_key(spec, operation, None, &fields);
             for i in index.find(key.as_deref()) {
                 if matches!(found[i], Found::Nothing) {
@@ -121,12 +119,12 @@ pub(super) async fn outcomes(
 
 /// The records' keys in the job's CSV, sorted, to find a result row's records by its key
 /// (a job's keys are unique, but nothing here depends on it).
-struct KeyIndex {
+pub(super) struct KeyIndex {
     keys: Vec<(String, usize)>,
 }
 
 impl KeyIndex {
-    fn new(spec: &ObjectSpec, operation: Operation, records: &[ClaimedRecord]) -> Self {
+    pub(super) fn new(spec: &ObjectSpec, operation: Operation, records: &[ClaimedRecord]) -> Self {
         let mut keys: Vec<(String, usize)> = records
             .iter()
             .enumerate()

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 
 /// About this many bytes go in each chunk of a streamed upload.
-pub const UPLOAD_CHUNK_BYTES: usize = 64 * 1024;
+const UPLOAD_CHUNK_BYTES: usize = 64 * 1024;
 
 /// A CSV written as it is sent. It may be written more than once (the request is sent again
 /// after a re-authentication, §1.3), so writing must not consume it, and every writing must
@@ -70,8 +70,9 @@ impl CsvUpload {
         }
     }
 
-    /// The whole CSV (for tests and small uploads; a streamed one is written out).
-    pub fn to_bytes(&self) -> Vec<u8> {
+    /// The whole CSV, written out.
+    #[cfg(test)]
+    fn to_bytes(&self) -> Vec<u8> {
         match &self.0 {
             Upload::Bytes(bytes) => bytes.to_vec(),
             Upload::Streamed(source) => {

@@ -33,7 +33,7 @@ mod types;
 
 pub use bulk::{BulkOperation, FailedRow, JobInfo, JobState, MAX_UPLOAD_BYTES, SuccessfulRow};
 pub use bulk_query::{QueryJobInfo, QueryOperation, QueryResults, ResultsPage};
-pub use bulk_upload::{CsvSource, CsvUpload, LengthMismatch, UPLOAD_CHUNK_BYTES};
+pub use bulk_upload::{CsvSource, CsvUpload};
 pub use change_event::{ChangeEvent, ChangeEventHeader, ChangeType};
 pub use client::{SalesforceClient, counts_against_api_limit};
 pub use collections::MAX_COLLECTION_RECORDS;
