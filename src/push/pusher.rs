@@ -156,8 +156,11 @@ impl Pusher {
     /// As [`push_next_batch`](Self::push_next_batch), but a Bulk job goes to `lane`; while it
     /// runs there, only changes committed after it claimed its rows are pushed, by Collections.
     pub async fn push_next(&self, lane: &mut BulkLane) -> Result<Outcome, PushError> {
-        let fresh_since = lane.busy_since();
-        if fresh_since.is_none()
+        let busy_since = lane.busy_since();
+        // With room in the lane the whole queue is planned (a backlog left by the running job
+        // goes as the next one); without, only what came after it.
+        let fresh_since = busy_since.filter(|_| !lane.has_room());
+        if busy_since.is_none()
             && let Some(outcome) = self.resume_bulk_job().await?
         {
             return Ok(outcome);
@@ -174,7 +177,7 @@ impl Pusher {
             } => match self.catalog.get(object.as_str()) {
                 // A backlog again while a job runs: another job if the lane has room, else
                 // Collections (see `lane`).
-                Some(spec) if via == Via::Bulk && fresh_since.is_some() && !lane.has_room() => {
+                Some(spec) if via == Via::Bulk && fresh_since.is_some() => {
                     (spec, operation, Via::Collection)
                 }
                 Some(spec) => (spec, operation, via),
@@ -200,7 +203,7 @@ impl Pusher {
             committed_after: fresh_since,
             // While a job runs, what goes by Collections is the freshest first: the tail of a
             // backlog waits for the next job rather than delay a record just posted.
-            newest_first: fresh_since.is_some() && via == Via::Collection,
+            newest_first: busy_since.is_some() && via == Via::Collection,
         };
         let claimed_at = chrono::Utc::now();
         let claimed = match staging::claim(&self.pool, claim).await {
