@@ -47,11 +47,30 @@ pub struct PushFailure {
     pub fields: Vec<String>,
 }
 
-/// Writes the outcome of a push, for rows still leased to `owner`, in one statement, and gives
-/// the leases back. A row that changed while in flight is pending again, so its newer version is
+/// Rows written by one statement of [`record_outcomes`]: a Bulk job's 50,000 outcomes in one
+/// statement held a copy of every record's fields and their encoding at once (tens of MB).
+const OUTCOMES_PER_STATEMENT: usize = 5_000;
+
+/// Writes the outcome of a push, for rows still leased to `owner`, and gives the leases back: a
+/// statement per [`OUTCOMES_PER_STATEMENT`] rows (a row is written whole or not at all; a row not
+/// yet written when the process dies keeps its lease, or its tie to a Bulk job, and is taken over
+/// as any other). A row that changed while in flight is pending again, so its newer version is
 /// pushed too; a transient failure on the last of `max_attempts` parks the row as failed. An
 /// answered row's hold (`unanswered_until`) ends; an unanswered one keeps it.
 pub async fn record_outcomes(
+    pool: &PgPool,
+    owner: &str,
+    max_attempts: i32,
+    pushed: &[(ClaimedRecord, RecordOutcome)],
+) -> Result<u64, sqlx::Error> {
+    let mut written = 0;
+    for chunk in pushed.chunks(OUTCOMES_PER_STATEMENT) {
+        written += record_chunk(pool, owner, max_attempts, chunk).await?;
+    }
+    Ok(written)
+}
+
+async fn record_chunk(
     pool: &PgPool,
     owner: &str,
     max_attempts: i32,
