@@ -16,8 +16,7 @@ use sqlx::PgPool;
 use super::admission::{Admission, Gatekeeper};
 use super::backoff;
 use super::bulk_csv::{CsvLayout, JobCsv};
-use super::bulk_parked::ParkedRecords;
-use super::bulk_results::{self, KeyIndex};
+use super::bulk_results;
 use super::jobs::{self, JobCounts};
 use super::pusher::MAX_HELD_WAIT;
 use crate::objects::ObjectSpec;
@@ -184,8 +183,7 @@ pub async fn push(
 }
 
 /// Follows a closed job (or one whose close went unanswered) to its results: polls it, closes
-/// it again while it is still `Open`, and reads the results. Meanwhile the records wait with
-/// their fields as text ([`ParkedRecords`]).
+/// it again while it is still `Open`, and reads the results.
 pub(super) async fn follow(
     run: &JobRun<'_>,
     spec: &ObjectSpec,
@@ -193,19 +191,14 @@ pub(super) async fn follow(
     records: Vec<ClaimedRecord>,
 ) -> Result<BulkEnd, sqlx::Error> {
     let job_id = run.job_id.to_owned();
-    let index = KeyIndex::new(spec, operation, &records);
-    let parked = ParkedRecords::park(records);
     let result = match run.poll().await {
-        Ok(info) => {
-            bulk_results::outcomes(run, spec, operation, &info, parked.records(), &index).await
-        }
+        Ok(info) => bulk_results::outcomes(run, spec, operation, &info, &records).await,
         Err(halt) => Err(halt),
     };
-    drop(index);
     Ok(match result {
         Ok((outcomes, counts)) => BulkEnd::Finished {
             job_id,
-            outcomes: parked.restore().into_iter().zip(outcomes).collect(),
+            outcomes: records.into_iter().zip(outcomes).collect(),
             counts,
         },
         Err(Halt::Database(e)) => return Err(e),
@@ -213,8 +206,7 @@ pub(super) async fn follow(
             // Salesforce will not tell what became of the job (it is gone, or refuses us): its
             // rows go again rather than stay unknown forever.
             tracing::error!(job_id, error = %error, "bulk job can no longer be followed; its records go again");
-            let outcomes = parked
-                .restore()
+            let outcomes = records
                 .into_iter()
                 .map(|r| {
                     let error = PushFailure {
@@ -234,12 +226,12 @@ pub(super) async fn follow(
         }
         Err(Halt::Refused(_)) => BulkEnd::SetAside {
             job_id,
-            records: parked.len(),
+            records: records.len(),
             why: "reading the job's results kept failing",
         },
         Err(Halt::GiveUp(why)) => BulkEnd::SetAside {
             job_id,
-            records: parked.len(),
+            records: records.len(),
             why,
         },
     })

@@ -10,7 +10,6 @@ mod admission;
 mod backoff;
 mod bulk;
 mod bulk_csv;
-mod bulk_parked;
 mod bulk_results;
 mod collections;
 pub mod jobs;
