@@ -110,15 +110,15 @@ pub async fn post_records(
         body: serde_json::to_value(&answer).map_err(|e| ApiError::Internal(e.into()))?,
     };
     if let (Some(key), Some(hash)) = (&key, &hash) {
-        if let Some(earlier) = idempotency::lookup(&mut tx, &caller_id, key, &hash).await? {
+        if let Some(earlier) = idempotency::lookup(&mut tx, &caller_id, key, hash).await? {
             tx.rollback().await?;
             return Ok(replay(earlier));
         }
-        if !idempotency::store(&mut tx, &caller_id, key, &hash, &stored).await? {
+        if !idempotency::store(&mut tx, &caller_id, key, hash, &stored).await? {
             // A concurrent request with this key committed first: answer as it did.
             tx.rollback().await?;
             let mut conn = state.pool.acquire().await?;
-            return match idempotency::lookup(&mut conn, &caller_id, key, &hash).await? {
+            return match idempotency::lookup(&mut conn, &caller_id, key, hash).await? {
                 Some(earlier) => Ok(replay(earlier)),
                 None => Err(ApiError::Conflict(
                     "a request with this key is in progress".into(),
