@@ -49,7 +49,7 @@ pub struct PushFailure {
 
 /// Rows written by one statement of [`record_outcomes`]: a Bulk job's 50,000 outcomes in one
 /// statement held a copy of every record's fields and their encoding at once (tens of MB).
-const OUTCOMES_PER_STATEMENT: usize = 5_000;
+const OUTCOMES_PER_STATEMENT: usize = 2_000;
 
 /// Writes the outcome of a push, for rows still leased to `owner`, and gives the leases back: a
 /// statement per [`OUTCOMES_PER_STATEMENT`] rows (a row is written whole or not at all; a row not
