@@ -51,7 +51,9 @@ wait_pushing() { # until the simulator has answered three more calls (at most 60
 
 finish() { # finish SENT: wait for the sender, the drain, then count
   if [ -n "$sender" ]; then wait "$sender" || log "the sender failed"; fi
-  wait_drained "${DRAIN_SECS:-600}" || true
+  # The records of a call cut short by kill -9 wait PUSH_UNANSWERED_HOLD_SECS (630 s by default)
+  # before they go again: Salesforce may still apply that call (docs/salesforce.md §19).
+  wait_drained "${DRAIN_SECS:-900}" || true
   sql "SELECT external_id || E'\t' || coalesce(last_error_code, '?') FROM staging_records WHERE sync_status = 'failed'" >"$out/failed.tsv"
   touch "$out/accepted.txt"
   local verdict

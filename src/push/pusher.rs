@@ -227,10 +227,10 @@ impl Pusher {
             let records = claimed.len();
             let object = spec.name.to_string();
             let (pusher, spec) = (self.clone(), spec.clone());
-            // Rows committed before the claim's cutoff that it did not take (still settling at
-            // the database's clock) must not be left out of the next job's plan: a margin.
+            // The claim's cutoff: what was committed before it is the backlog this job took
+            // (or the next job will, planned once the lane has room again).
             let settle = chrono::Duration::from_std(claim_settle(&self.cfg)).unwrap_or_default();
-            let since = claimed_at - settle - chrono::Duration::seconds(1);
+            let since = claimed_at - settle;
             lane.start(since, async move {
                 pusher
                     .push_claimed(&spec, operation, via, claimed, &permit)
