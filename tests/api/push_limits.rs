@@ -8,9 +8,9 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{TestHub, config, contacts, count_rows, pusher_for, token};
+use crate::helpers::{TestHub, config, contacts, count_rows, pusher_for};
 use crate::push_support::{assert_sent_once, separate_pool, settle};
-use crate::status_page::sign_in;
+use crate::status_page::admin_page;
 
 #[sqlx::test]
 async fn three_schedulers_together_stay_under_the_concurrency_and_per_second_caps(
@@ -123,22 +123,7 @@ async fn the_daily_budget_stops_the_push_where_it_ends(pool: PgPool) {
         status.contains("push paused (budget): the daily API budget is spent, until "),
         "{status}"
     );
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let signed_in = sign_in(&hub, &http, &token("sync:admin")).await;
-    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap();
-    let session = cookie.split(';').next().unwrap().to_owned();
-    let page = http
-        .get(format!("{}/admin", hub.url))
-        .header("cookie", session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = admin_page(&hub).await;
     assert!(
         page.contains("data-reason=\"budget\">The push is paused until "),
         "the status page says why the push is paused"

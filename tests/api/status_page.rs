@@ -28,11 +28,23 @@ fn no_redirects() -> reqwest::Client {
         .unwrap()
 }
 
-pub(crate) async fn sign_in(
-    hub: &TestHub,
-    http: &reqwest::Client,
-    token: &str,
-) -> reqwest::Response {
+/// The status page as an admin sees it: signs in, then reads `/admin` with the session.
+pub(crate) async fn admin_page(hub: &TestHub) -> String {
+    let http = no_redirects();
+    let admin = sign_in(hub, &http, &token("sync:admin")).await;
+    let cookie = admin.headers()["set-cookie"].to_str().unwrap();
+    let session = cookie.split(';').next().unwrap().to_owned();
+    http.get(format!("{}/admin", hub.url))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn sign_in(hub: &TestHub, http: &reqwest::Client, token: &str) -> reqwest::Response {
     http.post(format!("{}/admin/login", hub.url))
         .form(&[("token", token)])
         .send()
@@ -256,24 +268,7 @@ async fn insert_bulk_job(hub: &TestHub, id: &str, records: i32, succeeded: i32, 
 async fn the_page_lists_recent_bulk_jobs(pool: PgPool) {
     let hub = hub_failing_fast(pool).await;
     insert_bulk_job(&hub, "750R0000004dJobAAE", 5000, 4990, 10).await;
-    let http = no_redirects();
-    let admin = sign_in(&hub, &http, &token("sync:admin")).await;
-    let session = admin.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let page = http
-        .get(format!("{}/admin", hub.url))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = admin_page(&hub).await;
     let jobs = &page[page.find("id=\"jobs\"").expect("a jobs section")..];
     assert!(jobs.contains("<code>750R0000004dJobAAE</code>"), "{jobs}");
     assert!(
