@@ -188,11 +188,11 @@ async fn three_hubs_starting_together_never_exceed_the_per_second_cap(
     let stats = sim.sim.stats();
     // Start-up's describes and `/limits` of three hubs, then the collection calls.
     assert!(stats.by_kind.contains_key("describe"), "{stats:?}");
-    assert_eq!(
-        stats.by_kind.get("collections_upsert"),
-        Some(&6),
-        "{stats:?}"
-    );
+    // Six full calls, or seven when two hubs' claims met on the same rows (SKIP LOCKED leaves
+    // one short); never a record twice.
+    let upserts = stats.by_kind.get("collections_upsert").copied();
+    assert!(matches!(upserts, Some(6 | 7)), "{stats:?}");
+    assert_sent_once(&sim.sim.upserted_external_ids("Contact"), 1200);
     assert_eq!(sim.sim.calls_refused_per_second(), 0, "{stats:?}");
     assert!(sim.sim.max_calls_in_any_second() <= 3, "{stats:?}");
     assert!(sim.sim.max_concurrent_calls_seen() <= 2, "{stats:?}");
