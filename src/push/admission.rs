@@ -12,7 +12,7 @@ use sqlx::PgPool;
 
 use crate::config::PushConfig;
 use crate::salesforce::SalesforceClient;
-use crate::salesforce::gate::{self, CallGate, CallPermit, Hold, PauseReason};
+use crate::salesforce::gate::{self, CallGate, Hold, PauseReason};
 
 /// The longest the scheduler sleeps on a pause before it looks again (a pause may be lifted
 /// early: a new budget setting, a probe that succeeded on another dyno).
@@ -22,8 +22,8 @@ const SHORTEST_PAUSED_WAIT: Duration = Duration::from_millis(20);
 
 /// Whether a batch may be claimed now.
 pub(super) enum Admission {
-    /// Go. The permit holds nothing: each call takes its own places at the gate.
-    Go(CallPermit),
+    /// Go: each call then takes its own places at the gate.
+    Go,
     Wait(Duration),
 }
 
@@ -73,7 +73,7 @@ impl Gatekeeper {
         let hold = self.gate.hold().await?;
         self.report(hold);
         Ok(match hold {
-            None => Admission::Go(CallPermit::default()),
+            None => Admission::Go,
             Some(hold) => Admission::Wait(
                 hold.remaining()
                     .clamp(SHORTEST_PAUSED_WAIT, LONGEST_PAUSED_WAIT),
@@ -100,10 +100,6 @@ impl Gatekeeper {
         *last = now;
     }
 
-    /// Nothing to give back: the permit of an admission holds nothing (the client takes and
-    /// gives back each call's slot).
-    pub(super) async fn give_back(&self, _permit: &CallPermit) {}
-
     /// Reads the org's usage from `/limits` (one API call, through the gate: not past the
     /// budget); the gate records what its answer reports.
     pub(super) async fn refresh_usage(&self) -> Result<(), sqlx::Error> {
@@ -111,11 +107,6 @@ impl Gatekeeper {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "reading Salesforce limits failed"),
         }
-        Ok(())
-    }
-
-    /// Nothing to do: the gate records the usage of every answer as it comes.
-    pub(super) async fn note_usage(&self) -> Result<(), sqlx::Error> {
         Ok(())
     }
 

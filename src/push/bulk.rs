@@ -20,7 +20,6 @@ use super::bulk_results;
 use super::jobs::{self, JobCounts};
 use super::pusher::MAX_HELD_WAIT;
 use crate::objects::ObjectSpec;
-use crate::salesforce::gate::CallPermit;
 use crate::salesforce::{
     BulkOperation, CsvUpload, FailureClass, JobInfo, JobState, MAX_UPLOAD_BYTES, SalesforceClient,
     SalesforceError,
@@ -88,8 +87,7 @@ impl From<sqlx::Error> for Halt {
     }
 }
 
-/// Sends `records` (each deletion with its Salesforce Id) as one job. `permit` is the slot the
-/// job's creation goes through; it is given back once the job exists.
+/// Sends `records` (each deletion with its Salesforce Id) as one job.
 ///
 /// The job id is recorded, and the records tied to it, before anything is uploaded: from the
 /// close on, the job is only ever followed by its id, never sent again (docs/salesforce.md §5.5).
@@ -98,7 +96,6 @@ pub async fn push(
     spec: &ObjectSpec,
     operation: Operation,
     records: Vec<ClaimedRecord>,
-    permit: &CallPermit,
 ) -> Result<BulkEnd, sqlx::Error> {
     let (records, layout, size) = fit_upload(ctx, spec, operation, records).await?;
     let (bulk_op, external_id) = match operation {
@@ -109,8 +106,6 @@ pub async fn push(
         .client
         .create_ingest_job(spec.name.as_str(), bulk_op, external_id)
         .await;
-    ctx.gate.give_back(permit).await;
-    ctx.gate.note_usage().await?;
     let job = match created {
         Ok(job) => job,
         Err(error) => {
@@ -332,9 +327,9 @@ impl JobRun<'_> {
         Fut: Future<Output = Result<T, SalesforceError>>,
     {
         let started = Instant::now();
-        let permit = loop {
+        loop {
             match self.ctx.gate.admit(MAX_HELD_WAIT).await? {
-                Admission::Go(permit) => break permit,
+                Admission::Go => break,
                 Admission::Wait(_) if started.elapsed() > GATE_PATIENCE => {
                     return Err(Halt::GiveUp("the call gate stayed closed"));
                 }
@@ -343,11 +338,8 @@ impl JobRun<'_> {
                     tokio::time::sleep(wait.min(MAX_HELD_WAIT)).await;
                 }
             }
-        };
-        let result = call().await;
-        self.ctx.gate.give_back(&permit).await;
-        self.ctx.gate.note_usage().await?;
-        result.map_err(Halt::Refused)
+        }
+        call().await.map_err(Halt::Refused)
     }
 
     /// Keeps the job and its rows leased; a job taken over by another scheduler (this one

@@ -17,7 +17,6 @@ use super::{backoff, collections, jobs, metrics, preflight};
 use crate::config::PushConfig;
 use crate::describe::Describes;
 use crate::objects::{Catalog, ObjectSpec};
-use crate::salesforce::gate::CallPermit;
 use crate::salesforce::{FailureClass, MAX_COLLECTION_RECORDS, SalesforceClient, SalesforceError};
 use crate::staging::{self, Claim, ClaimedRecord, Operation, RecordOutcome};
 
@@ -184,10 +183,9 @@ impl Pusher {
                 None => return Ok(Outcome::Idle),
             },
         };
-        let permit = match self.gate.admit(MAX_HELD_WAIT).await? {
-            Admission::Go(permit) => permit,
-            Admission::Wait(wait) => return Ok(Outcome::Wait(wait)),
-        };
+        if let Admission::Wait(wait) = self.gate.admit(MAX_HELD_WAIT).await? {
+            return Ok(Outcome::Wait(wait));
+        }
         let limit = match via {
             Via::Collection => MAX_COLLECTION_RECORDS as i64,
             Via::Bulk => self.bulk_limit(&due, &spec.name, operation, lane),
@@ -210,7 +208,6 @@ impl Pusher {
             Ok(claimed) if !claimed.is_empty() => claimed,
             other => {
                 // Another scheduler took them between the look and the claim.
-                self.gate.give_back(&permit).await;
                 return Ok(other.map(|_| Outcome::Idle)?);
             }
         };
@@ -220,7 +217,6 @@ impl Pusher {
             // what it is about to change.
             let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
             staging::release(&self.pool, &self.owner, &ids, Duration::ZERO).await?;
-            self.gate.give_back(&permit).await;
             return Ok(Outcome::Wait(self.cfg.batch_window));
         }
         if via == Via::Bulk && lane.has_room() {
@@ -232,20 +228,11 @@ impl Pusher {
             let settle = chrono::Duration::from_std(claim_settle(&self.cfg)).unwrap_or_default();
             let since = claimed_at - settle;
             lane.start(since, async move {
-                pusher
-                    .push_claimed(&spec, operation, via, claimed, &permit)
-                    .await
+                pusher.push_claimed(&spec, operation, via, claimed).await
             });
             return Ok(Outcome::BulkStarted { object, records });
         }
-        let result = self
-            .push_claimed(spec, operation, via, claimed, &permit)
-            .await;
-        if result.is_err() {
-            // Given back already on every path that got this far without an error.
-            self.gate.give_back(&permit).await;
-        }
-        result
+        self.push_claimed(spec, operation, via, claimed).await
     }
 
     /// Records for a Bulk job of this group: up to `PUSH_BULK_MAX_RECORDS`, but while changes
@@ -296,7 +283,6 @@ impl Pusher {
         operation: Operation,
         via: Via,
         claimed: Vec<ClaimedRecord>,
-        permit: &CallPermit,
     ) -> Result<Outcome, PushError> {
         let started = Instant::now();
         let (claimed, later) = split_duplicates(claimed, operation);
@@ -323,17 +309,12 @@ impl Pusher {
             }
         };
         if claimed.is_empty() {
-            self.gate.give_back(permit).await;
             return self.finish(spec, done, started).await;
         }
         let sent = match via {
-            Via::Collection => {
-                self.send_collection(spec, operation, &claimed, permit)
-                    .await
-            }
+            Via::Collection => self.send_collection(spec, operation, &claimed).await,
             Via::Bulk => {
-                let end =
-                    bulk::push(&self.bulk_context(), spec, operation, claimed, permit).await?;
+                let end = bulk::push(&self.bulk_context(), spec, operation, claimed).await?;
                 return self.bulk_ended(spec, done, end, started).await;
             }
         };
@@ -349,13 +330,12 @@ impl Pusher {
         }
     }
 
-    /// One sObject Collections call, holding `permit` until it answers.
+    /// One sObject Collections call (the client takes its places at the gate).
     async fn send_collection(
         &self,
         spec: &ObjectSpec,
         operation: Operation,
         claimed: &[ClaimedRecord],
-        permit: &CallPermit,
     ) -> Result<Vec<RecordOutcome>, SalesforceError> {
         let started = Instant::now();
         let sent = match operation {
@@ -364,11 +344,7 @@ impl Pusher {
             }
             Operation::Delete => collections::delete(&self.client, spec, claimed).await,
         };
-        self.gate.give_back(permit).await;
         metrics::call(spec.name.as_str(), claimed.len(), started.elapsed());
-        if let Err(e) = self.gate.note_usage().await {
-            tracing::warn!(error = %e, "recording Salesforce's usage report failed");
-        }
         sent
     }
 
