@@ -10,8 +10,12 @@ mkdir -p "$out"
 rm -f "$out"/hub-*.log
 # BENCH_PROFILE=debug runs the scripts on a debug build, to try them quickly; figures need release.
 profile=${BENCH_PROFILE:-release}
-bin=$root/target/$profile/sluice
-loadgen=$root/target/$profile/examples/loadgen
+# BENCH_BIN_DIR runs a build saved elsewhere (its `sluice` and `loadgen`) without building, to
+# compare two builds in turn.
+bin_dir=${BENCH_BIN_DIR:-$root/target/$profile}
+bin=$bin_dir/sluice
+loadgen=$bin_dir/loadgen
+[ -z "${BENCH_BIN_DIR:-}" ] && loadgen=$bin_dir/examples/loadgen
 sim_port=${BENCH_SIM_PORT:-18081}
 export SIM_URL=http://127.0.0.1:$sim_port
 pids=()
@@ -26,6 +30,10 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 build() {
+  if [ -n "${BENCH_BIN_DIR:-}" ]; then
+    log "using the build in $BENCH_BIN_DIR"
+    return
+  fi
   log "cargo build ($profile: sluice and the loadgen example)"
   if [ "$profile" = release ]; then
     cargo build --release --quiet --bin sluice --example loadgen
