@@ -16,7 +16,7 @@ use sqlx::PgPool;
 use super::admission::{Admission, Gatekeeper};
 use super::backoff;
 use super::bulk_csv::{CsvLayout, JobCsv};
-use super::bulk_results;
+use super::bulk_results::{self, KeyIndex};
 use super::jobs::{self, JobCounts};
 use super::pusher::MAX_HELD_WAIT;
 use crate::objects::ObjectSpec;
@@ -135,16 +135,15 @@ pub async fn push(
         ids: &ids,
     };
     let client = ctx.client;
-    // The CSV is written from the records while it is sent: its body shares them until it is
-    // dropped, which a finished request has done.
-    let records = Arc::new(records);
-    let csv = JobCsv::new(layout, records.clone(), size);
+    // The CSV is written from the records while it is sent, and the upload takes them: what
+    // follows needs only their rows, versions and keys (the fields would be most of the job's
+    // memory while it runs).
+    let keys = KeyIndex::new(spec, operation, &records);
+    let sent: Vec<ClaimedRecord> = records.iter().map(ClaimedRecord::without_fields).collect();
+    let csv = JobCsv::new(layout, Arc::new(records), size);
     let upload = CsvUpload::streamed(Arc::new(csv));
     let uploaded = run.gated(|| client.upload_job_data(&job.id, upload)).await;
-    let records = Arc::try_unwrap(records).unwrap_or_else(|shared| {
-        tracing::debug!(job_id = %job.id, "the upload still held the records; copying them");
-        shared.as_ref().clone()
-    });
+    let records = sent;
     if let Err(halt) = uploaded {
         // Never closed: Salesforce processes nothing of it (§5.1).
         let error = match halt {
@@ -174,20 +173,22 @@ pub async fn push(
             tracing::warn!(job_id = %job.id, why, "closing the bulk job waited too long; polling it to see");
         }
     }
-    follow(&run, spec, operation, records).await
+    follow(&run, spec, operation, records, &keys).await
 }
 
 /// Follows a closed job (or one whose close went unanswered) to its results: polls it, closes
-/// it again while it is still `Open`, and reads the results.
+/// it again while it is still `Open`, and reads the results, finding each result row's record
+/// by its key in the job's CSV.
 pub(super) async fn follow(
     run: &JobRun<'_>,
     spec: &ObjectSpec,
     operation: Operation,
     records: Vec<ClaimedRecord>,
+    keys: &KeyIndex,
 ) -> Result<BulkEnd, sqlx::Error> {
     let job_id = run.job_id.to_owned();
     let result = match run.poll().await {
-        Ok(info) => bulk_results::outcomes(run, spec, operation, &info, &records).await,
+        Ok(info) => bulk_results::outcomes(run, spec, operation, &info, &records, keys).await,
         Err(halt) => Err(halt),
     };
     Ok(match result {

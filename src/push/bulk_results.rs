@@ -23,14 +23,16 @@ enum Found {
     Failed(RecordOutcome),
 }
 
-/// Reads the result CSVs the job's state calls for and correlates them with the records by key:
-/// row order is not the upload order (§5.3).
+/// Reads the result CSVs the job's state calls for and correlates them with the records by
+/// their keys in `index` (built from the records as uploaded): row order is not the upload order
+/// (§5.3).
 pub(super) async fn outcomes(
     run: &JobRun<'_>,
     spec: &ObjectSpec,
     operation: Operation,
     info: &JobInfo,
     records: &[ClaimedRecord],
+    index: &KeyIndex,
 ) -> Result<(Vec<RecordOutcome>, JobCounts), Halt> {
     let client = run.client();
     let job_id = run.job_id;
@@ -40,7 +42,6 @@ pub(super) async fn outcomes(
         && complete
         && failed_count == 0
         && info.number_records_processed == Some(records.len() as u64);
-    let index = KeyIndex::new(spec, operation, records);
     let mut found = vec![Found::Nothing; records.len()];
     if !all_deleted {
         let on_row = |row: SuccessfulRow<'_>| {
@@ -118,12 +119,12 @@ pub(super) async fn outcomes(
 
 /// The records' keys in the job's CSV, sorted, to find a result row's records by its key
 /// (a job's keys are unique, but nothing here depends on it).
-struct KeyIndex {
+pub(super) struct KeyIndex {
     keys: Vec<(String, usize)>,
 }
 
 impl KeyIndex {
-    fn new(spec: &ObjectSpec, operation: Operation, records: &[ClaimedRecord]) -> Self {
+    pub(super) fn new(spec: &ObjectSpec, operation: Operation, records: &[ClaimedRecord]) -> Self {
         let mut keys: Vec<(String, usize)> = records
             .iter()
             .enumerate()

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::bulk::{self, BulkContext, BulkEnd, JobRun};
+use super::bulk_results::KeyIndex;
 use super::jobs::{self, Unfinished};
 use crate::objects::ObjectSpec;
 use crate::staging::{self, JobRow};
@@ -62,13 +63,16 @@ pub(super) async fn next(
         .into_iter()
         .map(|JobRow { record, .. }| record)
         .collect();
+    // As when the job was sent: the keys from the records, then the records without their fields.
+    let keys = KeyIndex::new(&spec, operation, &records);
+    let records: Vec<_> = records.iter().map(|r| r.without_fields()).collect();
     let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
     let run = JobRun {
         ctx,
         job_id: &job_id,
         ids: &ids,
     };
-    let end = bulk::follow(&run, &spec, operation, records).await?;
+    let end = bulk::follow(&run, &spec, operation, records, &keys).await?;
     Ok(Some(Resumed::Ended(Box::new(Ended {
         job_id,
         spec,

@@ -29,6 +29,23 @@ pub struct ClaimedRecord {
     pub salesforce_id: Option<SalesforceId>,
 }
 
+impl ClaimedRecord {
+    /// The record without its fields, for what follows a Bulk job's upload: the job's outcomes
+    /// need the row, its version and its keys, and the fields of 50,000 records are the largest
+    /// part of a job's memory. The outcome of a record without fields takes the row's fields at
+    /// `version` as the ones pushed.
+    pub fn without_fields(&self) -> Self {
+        Self {
+            id: self.id,
+            external_id: self.external_id.clone(),
+            fields: Map::new(),
+            version: self.version,
+            attempts: self.attempts,
+            salesforce_id: self.salesforce_id.clone(),
+        }
+    }
+}
+
 /// Due rows of one object and operation, as the planner sees them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DueGroup {

@@ -92,7 +92,10 @@ async fn record_chunk(
     for (record, outcome) in pushed {
         ids.push(record.id);
         versions.push(record.version);
-        pushed_fields.push(Value::Object(record.fields.clone()));
+        // A Bulk job's records hand their fields to the upload (see `ClaimedRecord::without_fields`):
+        // what was pushed is then the row's fields at the pushed version.
+        pushed_fields
+            .push((!record.fields.is_empty()).then(|| Value::Object(record.fields.clone())));
         let (sf_id, failure, delay) = match outcome {
             RecordOutcome::Synced { salesforce_id } => (Some(salesforce_id.as_str()), None, 0.0),
             RecordOutcome::Deleted => (None, None, 0.0),
@@ -111,7 +114,9 @@ async fn record_chunk(
     }
     // A deletion is done whatever changed since: the Salesforce record is gone, so the Id and
     // what it last held are forgotten (a later upsert creates the record again). An upsert whose
-    // row changed in flight but back to what was pushed counts as that row's version.
+    // row changed in flight but back to what was pushed counts as that row's version. Without
+    // the pushed fields, a row still at the pushed version holds them; of a row changed since,
+    // what Salesforce holds is not known field by field (NULL: its next change is pushed).
     let result = sqlx::query!(
         r#"
         UPDATE staging_records s SET
@@ -126,7 +131,8 @@ async fn record_chunk(
                 ELSE s.failed_version END,
             salesforce_id = CASE WHEN o.kind = 'deleted' THEN NULL
                 ELSE COALESCE(o.salesforce_id, s.salesforce_id) END,
-            synced_fields = CASE WHEN o.kind = 'synced' THEN o.pushed_fields
+            synced_fields = CASE WHEN o.kind = 'synced' THEN coalesce(o.pushed_fields,
+                    CASE WHEN s.version = o.version THEN s.fields END)
                 WHEN o.kind = 'deleted' THEN NULL ELSE s.synced_fields END,
             synced_at = CASE WHEN o.kind IN ('synced', 'deleted') THEN now() ELSE s.synced_at END,
             attempts = CASE WHEN o.kind IN ('synced', 'deleted') OR s.version <> o.version
@@ -154,7 +160,7 @@ async fn record_chunk(
         &codes as &[Option<&str>],
         &messages as &[Option<&str>],
         &error_fields,
-        &pushed_fields,
+        &pushed_fields as _,
         &delays,
         max_attempts,
         owner,

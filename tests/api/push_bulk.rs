@@ -381,9 +381,81 @@ async fn another_scheduler_resumes_a_bulk_job_whose_follower_died_mid_poll(pool:
     settle(&[survivor], &hub.pool, Duration::from_secs(60)).await;
     assert_written_once(&hub, 500);
     synced(&hub.pool, 500).await;
+    assert_eq!(
+        count_rows(&hub.pool, "synced_fields = fields").await,
+        500,
+        "the resumed job's rows know what Salesforce holds"
+    );
     let owner: Option<String> = sqlx::query_scalar("SELECT lease_owner FROM push_bulk_jobs")
         .fetch_one(&hub.pool)
         .await
         .unwrap();
     assert_eq!(owner, None, "the job is finished");
+}
+
+/// A Bulk job's records give their fields to the upload, so what Salesforce holds afterwards is
+/// read from the row: a row still as it was sent remembers it (sending it again unchanged costs
+/// nothing), and a row changed while the job ran goes again, so Salesforce ends with the newer
+/// version.
+#[sqlx::test]
+async fn a_bulk_jobs_rows_remember_what_salesforce_holds(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    let pusher = pusher_for(&hub.pool, &config(&hub.sim.url, BULK), "test");
+    let body = contacts("B", 500);
+    assert_eq!(hub.post_records("Contact", &body).await.status(), 202);
+    let job = {
+        let pusher = pusher.clone();
+        tokio::spawn(async move { pusher.push_next_batch().await })
+    };
+    let watched = hub.pool.clone();
+    crate::helpers::eventually(Duration::from_secs(20), || {
+        let pool = watched.clone();
+        async move {
+            count_rows(&pool, "bulk_job_id IS NOT NULL").await == 500
+                && sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM push_bulk_jobs WHERE state IN ('UploadComplete', 'InProgress')",
+                )
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                    > 0
+        }
+    })
+    .await;
+    let newer = json!([{"External_Id__c": "B-7", "LastName": "Newer"}]);
+    assert_eq!(hub.post_records("Contact", &newer).await.status(), 202);
+    job.await.expect("the job's task").expect("the job");
+    settle(
+        std::slice::from_ref(&pusher),
+        &hub.pool,
+        Duration::from_secs(30),
+    )
+    .await;
+
+    let b7 = hub
+        .sim
+        .sim
+        .record_by_external_id("Contact", "External_Id__c", "B-7")
+        .unwrap();
+    assert_eq!(b7["LastName"], json!("Newer"), "the newer version won");
+    assert_eq!(
+        count_rows(
+            &hub.pool,
+            "sync_status = 'synced' AND synced_fields = fields"
+        )
+        .await,
+        500,
+        "every row knows what Salesforce holds"
+    );
+
+    let calls = hub.sim.sim.api_calls();
+    let mut again = body;
+    again[7]["LastName"] = json!("Newer");
+    assert_eq!(hub.post_records("Contact", &again).await.status(), 202);
+    settle(&[pusher], &hub.pool, Duration::from_secs(10)).await;
+    assert_eq!(
+        hub.sim.sim.api_calls(),
+        calls,
+        "nothing changed, nothing sent"
+    );
 }
