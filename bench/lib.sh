@@ -66,6 +66,11 @@ start_sim() {
   pids+=($!)
   sim_pid=$!
   wait_http "$SIM_URL/services/data/"
+  # Another run's simulator on the same port would answer in its place: set BENCH_SIM_PORT.
+  if ! kill -0 "$sim_pid" 2>/dev/null; then
+    log "the simulator did not start: $(tail -n 1 "$out/simulator.log")"
+    return 1
+  fi
 }
 
 # Waits (at most 30 s) until URL answers.
