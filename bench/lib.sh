@@ -103,6 +103,7 @@ start_hub() {
   pids+=($!)
   hub_pid=$!
   wait_http "http://127.0.0.1:$port/ready" || { tail -n 3 "$out/hub-$port.log" >&2; return 1; }
+  kill -0 "$hub_pid" 2>/dev/null || { log "the hub did not start (BENCH_HUB_PORT taken?)"; return 1; }
 }
 
 # Peak and current resident memory of a process, in MB.
