@@ -107,7 +107,11 @@ impl IngestResponse {
             self.results.extend(rejected.into_iter().take(room));
         } else {
             results.extend(rejected);
-            self.results.extend(results);
+            if self.results.is_empty() {
+                self.results = results;
+            } else {
+                self.results.extend(results);
+            }
             if !self.results.is_sorted_by_key(|r| r.index) {
                 self.results.sort_by_key(|r| r.index);
             }

@@ -102,8 +102,11 @@ pub(crate) fn get_in<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a 
 /// [`get_in`] once `path` is known not to be a key of `map`: a path of a single key (most
 /// incoming names) finds nothing more, without a second lookup of the same key.
 fn below<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    if !path.bytes().any(|b| matches!(b, b'.' | b'[')) {
+        return None;
+    }
     match split(path).ok()? {
-        (Step::Key(k), rest) if k.len() < path.len() => get(map.get(k)?, rest),
+        (Step::Key(k), rest) => get(map.get(k)?, rest),
         _ => None,
     }
 }
