@@ -108,7 +108,8 @@ fn with_clean_names(record: &Map<String, Value>) -> Cow<'_, Map<String, Value>> 
 fn present(v: Option<Value>) -> Option<Value> {
     match v {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.trim().is_empty() => None,
+        // As `trim().is_empty()`, stopping at the first visible character instead of trimming.
+        Some(Value::String(s)) if s.chars().all(char::is_whitespace) => None,
         v => v,
     }
 }
