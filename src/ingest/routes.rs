@@ -4,7 +4,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::answer::{IngestResponse, replay};
+use super::answer::{IngestResponse, replay, respond};
 use super::decode::{DecodeError, DecodedBody, Encoding};
 use super::idempotency::{self, IdempotencyKey, StoredAnswer};
 use super::ndjson::{NdjsonReader, StreamError};
@@ -105,11 +105,11 @@ pub async fn post_records(
             ndjson(&state, &spec.name, mapping, body, key.is_some()).await?
         }
     };
-    let stored = StoredAnswer {
-        status: answer.status().as_u16(),
-        body: serde_json::to_value(&answer).map_err(|e| ApiError::Internal(e.into()))?,
-    };
     if let (Some(key), Some(hash)) = (&key, &hash) {
+        let stored = StoredAnswer {
+            status: answer.status().as_u16(),
+            body: serde_json::to_value(&answer).map_err(|e| ApiError::Internal(e.into()))?,
+        };
         if let Some(earlier) = idempotency::lookup(&mut tx, &caller_id, key, hash).await? {
             tx.rollback().await?;
             return Ok(replay(earlier));
@@ -125,9 +125,17 @@ pub async fn post_records(
                 )),
             };
         }
+        tx.commit().await?;
+        log_answer(&spec.name, mapping, &answer);
+        return Ok(replay(stored));
     }
     tx.commit().await?;
-    let spec_name = spec.name.as_str();
+    log_answer(&spec.name, mapping, &answer);
+    Ok(respond(answer))
+}
+
+fn log_answer(object: &ObjectName, mapping: &Mapping, answer: &IngestResponse) {
+    let spec_name = object.as_str();
     tracing::info!(object = %spec_name, source = mapping.source(), staged = answer.staged, unchanged = answer.unchanged, rejected = answer.rejected, "records ingested");
     super::metrics::records(
         spec_name,
@@ -141,7 +149,6 @@ pub async fn post_records(
         .filter(|r| r.status == super::RecordStatus::Staged)
         .filter_map(|r| r.external_id.as_deref());
     tracing::debug!(object = %spec_name, external_ids = %crate::telemetry::id_list(staged_ids), "records staged");
-    Ok(replay(stored))
 }
 
 /// Records staged in a transaction not yet committed, with the request's hash (only with an

@@ -41,11 +41,17 @@ impl Clean {
 /// Printable ASCII with single inner spaces is already clean (and NFC): most values are, so
 /// they cost no allocation.
 fn is_already_clean(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    bytes.iter().all(|b| matches!(b, 0x21..=0x7e | b' '))
-        && bytes.first() != Some(&b' ')
-        && bytes.last() != Some(&b' ')
-        && !s.contains("  ")
+    // One pass: each space must follow a visible character, and the last byte be one.
+    let mut previous = b' ';
+    for &b in s.as_bytes() {
+        match b {
+            0x21..=0x7e => {}
+            b' ' if previous != b' ' => {}
+            _ => return false,
+        }
+        previous = b;
+    }
+    s.is_empty() || previous != b' '
 }
 
 /// Invisible characters that carry no text: format characters (Cf) and controls (Cc) other than
@@ -141,6 +147,30 @@ mod tests {
     fn clean_ascii_is_borrowed_and_raw_is_untouched() {
         assert!(matches!(Clean::Text.apply("C-001 ok"), Cow::Borrowed(_)));
         assert_eq!(Clean::Raw.apply(" a\u{200b} "), " a\u{200b} ");
+    }
+
+    #[test]
+    fn what_is_kept_as_sent_is_what_cleaning_would_give_back() {
+        let alphabet = ['a', ' ', '\t', '~', '\u{a0}', 'é', '\u{200b}', '\n'];
+        // Every string of at most four of those characters.
+        let mut level = vec![String::new()];
+        let mut strings = level.clone();
+        for _ in 0..4 {
+            level = level
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(level.iter().cloned());
+        }
+        for s in &strings {
+            if is_already_clean(s) {
+                assert_eq!(one_line(s), *s, "{s:?}");
+                assert_eq!(lines(s), *s, "{s:?}");
+            }
+            let ascii = s.bytes().all(|b| matches!(b, 0x21..=0x7e | b' '));
+            let expected = ascii && one_line(s) == *s;
+            assert_eq!(is_already_clean(s), expected, "{s:?}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! One source's mapping for one object, and [`Mapping::normalize`], which runs it on a record.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -57,8 +57,9 @@ pub struct Mapping {
     pub(crate) references: Vec<Reference>,
     /// Report incoming fields no rule reads, instead of ignoring them.
     pub(crate) strict: bool,
-    /// The top-level incoming names some rule reads (see [`Mapping::reads`]).
-    pub(crate) read: HashSet<String>,
+    /// The top-level incoming names some rule reads (see [`Mapping::reads`]); a handful of short
+    /// names, compared faster than they hash.
+    pub(crate) read: BTreeSet<String>,
     /// Cross-field rules checked on the normalized record.
     pub(crate) rules: Vec<Rule>,
     pub(crate) org: OrgRules,
@@ -107,7 +108,8 @@ fn with_clean_names(record: &Map<String, Value>) -> Cow<'_, Map<String, Value>> 
 fn present(v: Option<Value>) -> Option<Value> {
     match v {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.trim().is_empty() => None,
+        // As `trim().is_empty()`, stopping at the first visible character instead of trimming.
+        Some(Value::String(s)) if s.chars().all(char::is_whitespace) => None,
         v => v,
     }
 }
@@ -221,7 +223,7 @@ impl Mapping {
     }
 
     /// The top-level incoming names the rules read, for `strict`: computed once, not per record.
-    pub(crate) fn reads(fields: &[FieldRule], references: &[Reference]) -> HashSet<String> {
+    pub(crate) fn reads(fields: &[FieldRule], references: &[Reference]) -> BTreeSet<String> {
         fields
             .iter()
             .chain(references.iter().map(|r| &r.rule))

@@ -96,8 +96,14 @@ pub(crate) fn get<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
 
 /// [`get`] on an object's fields.
 pub(crate) fn get_in<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    if let Some(v) = map.get(path) {
-        return Some(v);
+    map.get(path).or_else(|| below(map, path))
+}
+
+/// [`get_in`] once `path` is known not to be a key of `map`: a path of a single key (most
+/// incoming names) finds nothing more, without a second lookup of the same key.
+fn below<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    if !path.bytes().any(|b| matches!(b, b'.' | b'[')) {
+        return None;
     }
     match split(path).ok()? {
         (Step::Key(k), rest) => get(map.get(k)?, rest),
@@ -116,7 +122,7 @@ pub(crate) fn lookup<'a>(record: &'a Map<String, Value>, name: &str) -> Option<&
             Some(root) => get(root, rest),
             None => get_in(record, rest),
         },
-        None => get_in(record, name),
+        None => below(record, name),
     }
 }
 
@@ -172,6 +178,20 @@ mod tests {
         assert_eq!(get(&v, "data.object.lines[2].p"), None);
         assert_eq!(get(&v, "a.b"), Some(&json!("exact")));
         assert_eq!(get(&v, "data.object.lines[*]"), None, "not one value");
+    }
+
+    #[test]
+    fn a_name_reads_its_key_or_a_path_and_a_trailing_dot_is_no_step() {
+        let v = json!({"a": {"b": 1}, "c": 2});
+        let Value::Object(map) = v else {
+            unreachable!()
+        };
+        assert_eq!(lookup(&map, "c"), Some(&json!(2)));
+        assert_eq!(lookup(&map, "c."), Some(&json!(2)));
+        assert_eq!(lookup(&map, "a.b"), Some(&json!(1)));
+        assert_eq!(lookup(&map, "missing"), None);
+        assert_eq!(lookup(&map, "a.missing"), None);
+        assert_eq!(lookup(&map, "[0]"), None);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! would fail costs no API call. Messages follow Salesforce's (docs/salesforce.md §7.3); the code is in
 //! `salesforce_code`.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate};
 use serde_json::{Map, Value};
 
@@ -176,8 +178,10 @@ fn check_value(f: &FieldDescribe, name: &str, value: &Value, org: OrgRules) -> O
             Some(type_issue(name, f, "text", value))
         }
         (t, v) if TEXT_TYPES.contains(&t) => {
-            let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            if f.length > 0 && text.chars().count() > f.length as usize {
+            let text: Cow<'_, str> = v.as_str().map_or_else(|| v.to_string().into(), Cow::from);
+            // A character is at least a byte: only a longer text needs counting.
+            let limit = f.length as usize;
+            if limit > 0 && text.len() > limit && text.chars().count() > limit {
                 return Some(
                     FieldIssue::new(
                         name.to_owned(),

@@ -68,7 +68,8 @@ impl ExternalId {
         if let Some(c) = raw.chars().find(|c| c.is_control()) {
             return Err(InvalidKey::ControlCharacter(c.into()));
         }
-        if raw.chars().count() > MAX_EXTERNAL_ID_LEN {
+        // A character is at least a byte: only a longer key needs counting.
+        if raw.len() > MAX_EXTERNAL_ID_LEN && raw.chars().count() > MAX_EXTERNAL_ID_LEN {
             return Err(InvalidKey::TooLong);
         }
         Ok(Self(raw.to_owned()))

@@ -37,7 +37,32 @@ fn map_string(v: Value, f: impl FnOnce(&str) -> String) -> Result<Value, Transfo
 
 /// Trims, and folds inner runs of white space (including U+00A0 and U+202F) to one space.
 pub fn trim(v: Value) -> Result<Value, TransformError> {
-    map_string(v, |s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+    match &v {
+        // Most values are already so: they are kept, not rebuilt.
+        Value::String(s) if is_trimmed(s) => Ok(v),
+        _ => map_string(v, fold_spaces),
+    }
+}
+
+fn fold_spaces(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether [`fold_spaces`] would give `s` back unchanged: no white space at either end, and
+/// every inner run of it one plain space.
+fn is_trimmed(s: &str) -> bool {
+    let mut after_space = true;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            if c != ' ' || after_space {
+                return false;
+            }
+            after_space = true;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space || s.is_empty()
 }
 
 pub fn upper(v: Value) -> Result<Value, TransformError> {
@@ -82,6 +107,25 @@ mod tests {
             trim(json!(["a"])).unwrap_err().to_string(),
             "expected a single value, got a list"
         );
+    }
+
+    #[test]
+    fn a_string_is_kept_as_it_is_exactly_when_folding_would_not_change_it() {
+        let alphabet = ['a', ' ', '\t', '\u{a0}', 'é', '\u{3000}', '\n'];
+        // Every string of at most four of those characters.
+        let mut level = vec![String::new()];
+        let mut strings = level.clone();
+        for _ in 0..4 {
+            level = level
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(level.iter().cloned());
+        }
+        for s in &strings {
+            assert_eq!(is_trimmed(s), fold_spaces(s) == *s, "{s:?}");
+            assert_eq!(trim(json!(s)).unwrap(), json!(fold_spaces(s)), "{s:?}");
+        }
     }
 
     #[test]
