@@ -8,6 +8,10 @@ use sluice::cli::{Cli, Command, MappingsCommand, SimulateArgs, TokenArgs};
 use sluice::config::{Config, DatabaseConfig, Env, LogConfig};
 use sluice::{db, serve, sim, telemetry};
 
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
