@@ -199,9 +199,10 @@ impl Pusher {
             settle: claim_settle(&self.cfg),
             unanswered_hold: (via == Via::Collection).then_some(self.cfg.unanswered_hold),
             committed_after: fresh_since,
-            // While a job runs, what goes by Collections is the freshest first: the tail of a
-            // backlog waits for the next job rather than delay a record just posted.
-            newest_first: busy_since.is_some() && via == Via::Collection,
+            // While a job runs, what goes by Collections is the freshest first (small
+            // transactions, then the newest): the tail of a backlog waits for the next job
+            // rather than delay a record just posted.
+            fresh_first: busy_since.is_some() && via == Via::Collection,
         };
         let claimed_at = chrono::Utc::now();
         let claimed = match staging::claim(&self.pool, claim).await {

@@ -131,11 +131,17 @@ pub struct Claim<'a> {
     pub unanswered_hold: Option<Duration>,
     /// Only rows whose change was committed after this (the Bulk lane is busy).
     pub committed_after: Option<DateTime<Utc>>,
-    /// The most recent changes first, instead of the oldest (the Bulk lane is busy).
-    pub newest_first: bool,
+    /// Fresh changes first, instead of the oldest (the Bulk lane is busy): those of small
+    /// transactions (at most [`SMALL_TRANSACTION`] rows) before those of large ones, then the most
+    /// recent first.
+    pub fresh_first: bool,
 }
 
-/// Leases the claim's rows to its owner, oldest change first (unless `newest_first`), and counts
+/// A transaction that changed at most this many hub rows (a call's worth) is a small one: a record
+/// saved in an app, a short request. While a Bulk job runs its changes go first (see `push::lane`).
+pub const SMALL_TRANSACTION: i32 = 200;
+
+/// Leases the claim's rows to its owner, oldest change first (unless `fresh_first`), and counts
 /// the attempt.
 pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>, sqlx::Error> {
     let rows = sqlx::query!(
@@ -153,7 +159,10 @@ pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>
                    OR (sync_status = 'in_flight' AND lease_expires_at < now()))
               AND (unanswered_until IS NULL OR unanswered_until <= now())
               AND bulk_job_id IS NULL
-            ORDER BY CASE WHEN $9 THEN updated_at END DESC NULLS LAST, next_attempt_at, id
+            ORDER BY CASE WHEN $9 THEN coalesce((SELECT c.changes FROM staging_commits c
+                                                 WHERE c.xid = staging_records.change_xid), 0)
+                                       > $10 END,
+                     CASE WHEN $9 THEN updated_at END DESC NULLS LAST, next_attempt_at, id
             LIMIT $3
             FOR UPDATE SKIP LOCKED
         )
@@ -174,7 +183,8 @@ pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>
         claim.settle.as_secs_f64(),
         claim.unanswered_hold.map(|h| h.as_secs_f64()),
         claim.committed_after,
-        claim.newest_first,
+        claim.fresh_first,
+        SMALL_TRANSACTION,
     )
     .fetch_all(pool)
     .await?;

@@ -188,7 +188,7 @@ async fn changes_made_while_a_record_is_in_flight_are_pushed_after(pool: PgPool)
         settle: Duration::ZERO,
         unanswered_hold: None,
         committed_after: None,
-        newest_first: false,
+        fresh_first: false,
     };
     let claimed = sluice::staging::claim(&hub.pool, claim).await.unwrap();
     assert_eq!(claimed.len(), 1);

@@ -68,3 +68,54 @@ async fn fresh_changes_go_by_collections_while_a_bulk_job_runs(pool: PgPool) {
     );
     assert_eq!(stats.by_kind.get("bulk_create_job"), Some(&1), "{stats:?}");
 }
+
+/// While a Bulk job runs, a Collections call takes the changes of small transactions before those
+/// of a large one, even a newer one: a record saved in an app goes before the tail of an import.
+#[sqlx::test]
+async fn while_a_job_runs_small_transactions_go_before_an_import(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    assert_eq!(
+        hub.post_records("Contact", &contacts("S", 5))
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(
+        hub.post_records("Contact", &contacts("L", 300))
+            .await
+            .status(),
+        202
+    );
+    let sizes: Vec<i32> =
+        sqlx::query_scalar("SELECT changes FROM staging_commits ORDER BY changes")
+            .fetch_all(&hub.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        sizes,
+        [5, 300],
+        "each transaction counts the rows it changed"
+    );
+
+    let contact = sluice::staging::ObjectName::parse("Contact").unwrap();
+    let claim = |fresh_first| sluice::staging::Claim {
+        object: &contact,
+        operation: sluice::staging::Operation::Upsert,
+        owner: "test",
+        limit: 200,
+        lease: Duration::from_secs(60),
+        settle: Duration::ZERO,
+        unanswered_hold: None,
+        committed_after: None,
+        fresh_first,
+    };
+    let claimed = sluice::staging::claim(&hub.pool, claim(true))
+        .await
+        .unwrap();
+    let small = claimed
+        .iter()
+        .filter(|r| r.external_id.as_str().starts_with("S-"))
+        .count();
+    assert_eq!(claimed.len(), 200);
+    assert_eq!(small, 5, "the small transaction's rows go first");
+}
