@@ -64,8 +64,8 @@ pub struct DueGroup {
 /// and newest change and of the newest change among the first `batch` rows, each counted from
 /// the moment it was committed (`staging_commits`; see [`super::commits`]).
 ///
-/// With `committed_after`, only changes committed after that moment count (the Bulk lane is busy:
-/// see `push::lane`).
+/// With `committed_after`, only changes committed after that moment count, and those of small
+/// transactions whenever they were committed (the Bulk lane is busy: see `push::lane`).
 pub async fn due_groups(
     pool: &PgPool,
     batch: i64,
@@ -85,7 +85,8 @@ pub async fn due_groups(
                    OR (sync_status = 'in_flight' AND lease_expires_at < now()))
               AND (unanswered_until IS NULL OR unanswered_until <= now())
               AND bulk_job_id IS NULL
-              AND ($2::timestamptz IS NULL OR coalesce(c.committed_at, s.updated_at) > $2)
+              AND ($2::timestamptz IS NULL OR coalesce(c.committed_at, s.updated_at) > $2
+                   OR coalesce(c.changes, 0) <= $3)
         )
         SELECT object AS "object!: ObjectName", operation AS "operation!: Operation",
                count(*) AS "count!",
@@ -97,6 +98,7 @@ pub async fn due_groups(
         "#,
         batch,
         committed_after,
+        SMALL_TRANSACTION,
     )
     .fetch_all(pool)
     .await?;
@@ -129,7 +131,9 @@ pub struct Claim<'a> {
     /// Collections): how long they are held if no answer is recorded. `None` for a Bulk job, which
     /// is followed by its id instead.
     pub unanswered_hold: Option<Duration>,
-    /// Only rows whose change was committed after this (the Bulk lane is busy).
+    /// Only rows whose change was committed after this, or by a small transaction (the Bulk lane
+    /// is busy: a record posted just before a job claimed its rows, and not taken by it, goes on
+    /// by Collections rather than wait for the next job with the rest of the backlog).
     pub committed_after: Option<DateTime<Utc>>,
     /// Fresh changes first, instead of the oldest (the Bulk lane is busy): those of small
     /// transactions (at most [`SMALL_TRANSACTION`] rows) before those of large ones, then the most
@@ -155,7 +159,9 @@ pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>
                         <= now() - make_interval(secs => $6)
                     AND ($8::timestamptz IS NULL
                          OR coalesce((SELECT c.committed_at FROM staging_commits c
-                                      WHERE c.xid = staging_records.change_xid), updated_at) > $8))
+                                      WHERE c.xid = staging_records.change_xid), updated_at) > $8
+                         OR coalesce((SELECT c.changes FROM staging_commits c
+                                      WHERE c.xid = staging_records.change_xid), 0) <= $10))
                    OR (sync_status = 'in_flight' AND lease_expires_at < now()))
               AND (unanswered_until IS NULL OR unanswered_until <= now())
               AND bulk_job_id IS NULL

@@ -69,23 +69,19 @@ async fn fresh_changes_go_by_collections_while_a_bulk_job_runs(pool: PgPool) {
     assert_eq!(stats.by_kind.get("bulk_create_job"), Some(&1), "{stats:?}");
 }
 
-/// While a Bulk job runs, a Collections call takes the changes of small transactions before those
-/// of a large one, even a newer one: a record saved in an app goes before the tail of an import.
+/// While a Bulk job runs, a Collections call takes the changes of small transactions first, even
+/// those committed before the job claimed its rows (a record posted just before and not taken by
+/// the job), then the newest; a large transaction committed before the job waits for the next one.
 #[sqlx::test]
 async fn while_a_job_runs_small_transactions_go_before_an_import(pool: PgPool) {
     let hub = TestHub::start_api_only(pool).await;
-    assert_eq!(
-        hub.post_records("Contact", &contacts("S", 5))
-            .await
-            .status(),
-        202
-    );
-    assert_eq!(
-        hub.post_records("Contact", &contacts("L", 300))
-            .await
-            .status(),
-        202
-    );
+    for (prefix, n) in [("S", 5), ("L", 300)] {
+        let body = contacts(prefix, n);
+        assert_eq!(hub.post_records("Contact", &body).await.status(), 202);
+    }
+    let job_claimed_at = chrono::Utc::now();
+    let after = contacts("N", 300);
+    assert_eq!(hub.post_records("Contact", &after).await.status(), 202);
     let sizes: Vec<i32> =
         sqlx::query_scalar("SELECT changes FROM staging_commits ORDER BY changes")
             .fetch_all(&hub.pool)
@@ -93,12 +89,12 @@ async fn while_a_job_runs_small_transactions_go_before_an_import(pool: PgPool) {
             .unwrap();
     assert_eq!(
         sizes,
-        [5, 300],
+        [5, 300, 300],
         "each transaction counts the rows it changed"
     );
 
     let contact = sluice::staging::ObjectName::parse("Contact").unwrap();
-    let claim = |fresh_first| sluice::staging::Claim {
+    let claim = sluice::staging::Claim {
         object: &contact,
         operation: sluice::staging::Operation::Upsert,
         owner: "test",
@@ -106,16 +102,22 @@ async fn while_a_job_runs_small_transactions_go_before_an_import(pool: PgPool) {
         lease: Duration::from_secs(60),
         settle: Duration::ZERO,
         unanswered_hold: None,
-        committed_after: None,
-        fresh_first,
+        committed_after: Some(job_claimed_at),
+        fresh_first: true,
     };
-    let claimed = sluice::staging::claim(&hub.pool, claim(true))
-        .await
-        .unwrap();
-    let small = claimed
-        .iter()
-        .filter(|r| r.external_id.as_str().starts_with("S-"))
-        .count();
+    let claimed = sluice::staging::claim(&hub.pool, claim).await.unwrap();
+    let from = |prefix: &str| {
+        claimed
+            .iter()
+            .filter(|r| r.external_id.as_str().starts_with(prefix))
+            .count()
+    };
     assert_eq!(claimed.len(), 200);
-    assert_eq!(small, 5, "the small transaction's rows go first");
+    assert_eq!(from("S-"), 5, "the small transaction's rows go first");
+    assert_eq!(from("N-"), 195, "then the changes since the job's claim");
+    assert_eq!(
+        from("L-"),
+        0,
+        "the import before the job waits for the next job"
+    );
 }
