@@ -2,8 +2,8 @@
 //! sObject Collections calls, so that fresh changes are not stuck behind a backlog (issue 12,
 //! item 7). While the lane has room ([`MAX_JOBS`]) the whole queue is planned, and a backlog goes
 //! as the next job, oldest rows first. When it is full, the scheduler plans the changes committed
-//! after the newest job claimed its rows, and those of small transactions (a call's worth of rows
-//! or fewer: a record saved in an app, a short request) whenever they came, and sends them by
+//! after the newest job claimed its rows, and those of small transactions (50 rows or fewer: a
+//! record saved in an app, a short request) whenever they came, and sends them by
 //! Collections, small transactions first, then the newest. So a record just posted does not queue
 //! behind the tail of a backlog, whether it came just before the job or during it; the part of an
 //! import in large requests that the job did not take waits for the next job.

@@ -141,9 +141,11 @@ pub struct Claim<'a> {
     pub fresh_first: bool,
 }
 
-/// A transaction that changed at most this many hub rows (a call's worth) is a small one: a record
-/// saved in an app, a short request. While a Bulk job runs its changes go first (see `push::lane`).
-pub const SMALL_TRANSACTION: i32 = 200;
+/// A transaction that changed at most this many hub rows is a small one: a record saved in an app,
+/// a short request. While a Bulk job runs its changes go by Collections, first (see `push::lane`).
+/// A quarter of a call, so that an import posted in requests of a call's worth still waits for
+/// the next job, where its records cost no call each.
+pub const SMALL_TRANSACTION: i32 = 50;
 
 /// Leases the claim's rows to its owner, oldest change first (unless `fresh_first`), and counts
 /// the attempt.
