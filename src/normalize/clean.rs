@@ -152,16 +152,7 @@ mod tests {
     #[test]
     fn what_is_kept_as_sent_is_what_cleaning_would_give_back() {
         let alphabet = ['a', ' ', '\t', '~', '\u{a0}', 'é', '\u{200b}', '\n'];
-        // Every string of at most four of those characters.
-        let mut level = vec![String::new()];
-        let mut strings = level.clone();
-        for _ in 0..4 {
-            level = level
-                .iter()
-                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
-                .collect();
-            strings.extend(level.iter().cloned());
-        }
+        let strings = crate::normalize::every_string(&alphabet, 4);
         for s in &strings {
             if is_already_clean(s) {
                 assert_eq!(one_line(s), *s, "{s:?}");

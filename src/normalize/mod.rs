@@ -61,6 +61,22 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+/// Every string of at most `longest` characters from `alphabet`, for tests that check a fast path
+/// against the slow one on all of them.
+#[cfg(test)]
+pub(crate) fn every_string(alphabet: &[char], longest: usize) -> Vec<String> {
+    let mut level = vec![String::new()];
+    let mut strings = level.clone();
+    for _ in 0..longest {
+        level = level
+            .iter()
+            .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+            .collect();
+        strings.extend(level.iter().cloned());
+    }
+    strings
+}
+
 use std::collections::HashMap;
 use std::path::Path;
 

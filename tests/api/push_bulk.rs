@@ -287,6 +287,24 @@ fn assert_written_once(hub: &TestHub, n: usize) {
     assert_eq!(hub.sim.sim.records("Contact").len(), n);
 }
 
+/// Waits (at most 20 s) until a job holding `records` rows is closed and being processed.
+async fn a_job_in_flight(pool: &PgPool, records: i64) {
+    crate::helpers::eventually(Duration::from_secs(20), || {
+        let pool = pool.clone();
+        async move {
+            count_rows(&pool, "bulk_job_id IS NOT NULL").await == records
+                && sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM push_bulk_jobs WHERE state IN ('UploadComplete', 'InProgress')",
+                )
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                    > 0
+        }
+    })
+    .await;
+}
+
 async fn synced(pool: &PgPool, n: i64) {
     assert_eq!(
         count_rows(
@@ -359,20 +377,7 @@ async fn another_scheduler_resumes_a_bulk_job_whose_follower_died_mid_poll(pool:
     );
     let doomed = pusher_for(&hub.pool, &cfg, "web.1");
     let run = tokio::spawn(async move { doomed.push_next_batch().await });
-    let watched = hub.pool.clone();
-    crate::helpers::eventually(Duration::from_secs(20), || {
-        let pool = watched.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT count(*) FROM push_bulk_jobs WHERE state IN ('UploadComplete', 'InProgress')",
-            )
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-                > 0
-        }
-    })
-    .await;
+    a_job_in_flight(&hub.pool, 500).await;
     run.abort();
     let _ = run.await;
     assert_eq!(count_rows(&hub.pool, "bulk_job_id IS NOT NULL").await, 500);
@@ -407,21 +412,7 @@ async fn a_bulk_jobs_rows_remember_what_salesforce_holds(pool: PgPool) {
         let pusher = pusher.clone();
         tokio::spawn(async move { pusher.push_next_batch().await })
     };
-    let watched = hub.pool.clone();
-    crate::helpers::eventually(Duration::from_secs(20), || {
-        let pool = watched.clone();
-        async move {
-            count_rows(&pool, "bulk_job_id IS NOT NULL").await == 500
-                && sqlx::query_scalar::<_, i64>(
-                    "SELECT count(*) FROM push_bulk_jobs WHERE state IN ('UploadComplete', 'InProgress')",
-                )
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-                    > 0
-        }
-    })
-    .await;
+    a_job_in_flight(&hub.pool, 500).await;
     let newer = json!([{"External_Id__c": "B-7", "LastName": "Newer"}]);
     assert_eq!(hub.post_records("Contact", &newer).await.status(), 202);
     job.await.expect("the job's task").expect("the job");

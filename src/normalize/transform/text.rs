@@ -112,16 +112,7 @@ mod tests {
     #[test]
     fn a_string_is_kept_as_it_is_exactly_when_folding_would_not_change_it() {
         let alphabet = ['a', ' ', '\t', '\u{a0}', 'é', '\u{3000}', '\n'];
-        // Every string of at most four of those characters.
-        let mut level = vec![String::new()];
-        let mut strings = level.clone();
-        for _ in 0..4 {
-            level = level
-                .iter()
-                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
-                .collect();
-            strings.extend(level.iter().cloned());
-        }
+        let strings = crate::normalize::every_string(&alphabet, 4);
         for s in &strings {
             assert_eq!(is_trimmed(s), fold_spaces(s) == *s, "{s:?}");
             assert_eq!(trim(json!(s)).unwrap(), json!(fold_spaces(s)), "{s:?}");
