@@ -139,13 +139,11 @@ pub fn respond(answer: IngestResponse) -> Response {
     (status, Json(answer)).into_response()
 }
 
+/// The answer stored for an `Idempotency-Key`, answered again as it was first made.
 pub fn replay(answer: StoredAnswer) -> Response {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::ACCEPTED);
     if status == StatusCode::UNPROCESSABLE_ENTITY {
-        let errors = serde_json::from_value::<IngestResponse>(answer.body)
-            .map(|r| r.results.into_iter().flat_map(|r| r.errors).collect())
-            .unwrap_or_default();
-        return ApiError::AllRejected { errors }.into_response();
+        return respond(serde_json::from_value(answer.body).unwrap_or_default());
     }
     (status, Json(answer.body)).into_response()
 }

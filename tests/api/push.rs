@@ -179,17 +179,7 @@ async fn changes_made_while_a_record_is_in_flight_are_pushed_after(pool: PgPool)
     .await;
     let pusher = hub.pusher("test");
     let contact = sluice::staging::ObjectName::parse("Contact").unwrap();
-    let claim = sluice::staging::Claim {
-        object: &contact,
-        operation: sluice::staging::Operation::Upsert,
-        owner: "test",
-        limit: 200,
-        lease: Duration::from_secs(60),
-        settle: Duration::ZERO,
-        unanswered_hold: None,
-        committed_after: None,
-        fresh_first: false,
-    };
+    let claim = crate::push_support::test_claim(&contact);
     let claimed = sluice::staging::claim(&hub.pool, claim).await.unwrap();
     assert_eq!(claimed.len(), 1);
     hub.post_records(

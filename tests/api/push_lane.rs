@@ -96,15 +96,9 @@ async fn while_a_job_runs_small_transactions_go_before_an_import(pool: PgPool) {
 
     let contact = sluice::staging::ObjectName::parse("Contact").unwrap();
     let claim = sluice::staging::Claim {
-        object: &contact,
-        operation: sluice::staging::Operation::Upsert,
-        owner: "test",
-        limit: 200,
-        lease: Duration::from_secs(60),
-        settle: Duration::ZERO,
-        unanswered_hold: None,
         committed_after: Some(job_claimed_at),
         fresh_first: true,
+        ..crate::push_support::test_claim(&contact)
     };
     let claimed = sluice::staging::claim(&hub.pool, claim).await.unwrap();
     let from = |prefix: &str| {

@@ -4,10 +4,27 @@
 use std::time::{Duration, Instant};
 
 use sluice::push::Pusher;
+use sluice::staging::{Claim, ObjectName, Operation};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{count_rows, drain};
+
+/// A claim of up to 200 upserts of `object` for the owner "test", taken at once (no settle, no
+/// unanswered hold), oldest first: tests change what they look at.
+pub fn test_claim(object: &ObjectName) -> Claim<'_> {
+    Claim {
+        object,
+        operation: Operation::Upsert,
+        owner: "test",
+        limit: 200,
+        lease: Duration::from_secs(60),
+        settle: Duration::ZERO,
+        unanswered_hold: None,
+        committed_after: None,
+        fresh_first: false,
+    }
+}
 
 /// A pool of its own, as another dyno would have.
 pub async fn separate_pool(conn: &PgConnectOptions) -> PgPool {
