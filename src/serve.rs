@@ -72,6 +72,9 @@ pub async fn run(
         })
     });
 
+    // The ingest inbox merged into staging as records come, in every process.
+    let merger = tokio::spawn(crate::ingest::merger::run(pool.clone(), shutdown.clone()));
+
     // Pulls, and the pruning of webhook events, in this process too (PULL_ENABLED).
     let owner = owner_id(cfg.dyno.as_deref());
     let puller = Puller::new(
@@ -142,6 +145,10 @@ pub async fn run(
             released,
             "read cut short at the deadline; its lease was given back"
         );
+    }
+    // A merge under way finishes or rolls back; the inbox keeps its records either way.
+    if tokio::time::timeout_at(deadline, merger).await.is_err() {
+        tracing::warn!("inbox merge cut short at the deadline; its records stay in the inbox");
     }
     match tokio::time::timeout_at(deadline, server).await {
         Ok(joined) => joined.context("HTTP server task")?.context("HTTP server")?,

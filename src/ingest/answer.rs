@@ -18,7 +18,9 @@ pub const MAX_LISTED_REJECTIONS: usize = 1000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordStatus {
-    /// New or changed: staged and queued for Salesforce.
+    /// New or changed: staged and queued for Salesforce. In a request of more than 50 records,
+    /// accepted into the ingest inbox: whether it changes anything is found when it is merged,
+    /// moments later.
     Staged,
     /// Equal to what is staged or already in Salesforce: nothing to do.
     Unchanged,

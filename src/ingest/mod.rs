@@ -10,6 +10,7 @@ mod decode;
 pub mod from_salesforce;
 mod idempotency;
 pub mod intake;
+pub mod merger;
 pub mod metrics;
 mod ndjson;
 mod pipeline;

@@ -49,6 +49,7 @@ pub fn install() -> &'static PrometheusHandle {
             tracing::warn!("a metrics recorder was already installed; /metrics shows only gauges");
         }
         crate::ingest::metrics::describe();
+        crate::ingest::merger::describe();
         crate::push::metrics::describe();
         crate::salesforce::metrics::describe();
         crate::sources::metrics::describe();

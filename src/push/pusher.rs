@@ -146,9 +146,11 @@ impl Pusher {
     /// sObject Collections call, or a backlog as one Bulk API 2.0 job. Writes each record's
     /// outcome back.
     ///
-    /// A Bulk job is followed to its end inside this call; the scheduler uses
-    /// [`push_next`](Self::push_next) with a lane of its own instead.
+    /// The ingest inbox is merged first, so that every record accepted so far is seen. A Bulk job
+    /// is followed to its end inside this call. The scheduler uses [`push_next`](Self::push_next)
+    /// with a lane of its own instead, beside the process's inbox merger (`ingest::merger`).
     pub async fn push_next_batch(&self) -> Result<Outcome, PushError> {
+        staging::inbox::merge_all(&self.pool, staging::inbox::FLUSH_MAX_ROUNDS).await?;
         self.push_next(&mut BulkLane::inline()).await
     }
 

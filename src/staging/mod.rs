@@ -38,6 +38,7 @@ mod changes;
 mod claim;
 mod commits;
 mod from_salesforce;
+pub mod inbox;
 mod keys;
 mod outcome;
 mod read;

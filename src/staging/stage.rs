@@ -89,12 +89,14 @@ pub async fn existing_external_ids(
 }
 
 /// Marks the row for deletion; the staging trigger bumps its version and queues it (a row in
-/// flight is pushed again after, as a deletion). False when there is no such row.
+/// flight is pushed again after, as a deletion). False when there is no such row. The inbox is
+/// merged first: the record may have come in a request not merged yet.
 pub async fn stage_deletion(
     pool: &PgPool,
     object: &ObjectName,
     external_id: &ExternalId,
 ) -> Result<bool, sqlx::Error> {
+    super::inbox::merge_all(pool, super::inbox::FLUSH_MAX_ROUNDS).await?;
     let found = sqlx::query_scalar!(
         "UPDATE staging_records SET operation = 'delete', origin = 'hub' \
          WHERE object = $1 AND external_id = $2 RETURNING id",

@@ -207,7 +207,16 @@ where
     panic!("condition not met within {timeout:?}");
 }
 
+/// Merges the ingest inbox now, as the hub's merger does within moments of a large request.
+pub async fn settle(pool: &PgPool) {
+    sluice::staging::inbox::merge_all(pool, 100)
+        .await
+        .expect("inbox merged");
+}
+
+/// Counts staging rows matching `where_sql`, once the inbox is merged ([`settle`]).
 pub async fn count_rows(pool: &PgPool, where_sql: &str) -> i64 {
+    settle(pool).await;
     sqlx::query_scalar(&format!(
         "SELECT count(*) FROM staging_records WHERE {where_sql}"
     ))

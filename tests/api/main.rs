@@ -6,6 +6,7 @@ mod helpers;
 mod apex;
 mod corpus;
 mod hostile;
+mod inbox;
 mod ingest;
 mod logs;
 mod metrics;

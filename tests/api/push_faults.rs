@@ -78,6 +78,7 @@ async fn dropped_connections_are_retried(pool: PgPool) {
 async fn answers_slower_than_the_timeout_are_retried(pool: PgPool) {
     let hub = TestHub::start_api_only(pool).await;
     hub.post_records("Contact", &contacts("S", 300)).await;
+    crate::helpers::settle(&hub.pool).await;
     hub.sim.sim.set_faults(FaultConfig {
         latency_ms: 1500,
         ..FaultConfig::default()

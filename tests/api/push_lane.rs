@@ -79,10 +79,12 @@ async fn while_a_job_runs_small_transactions_go_before_an_import(pool: PgPool) {
     for (prefix, n) in [("S", 5), ("L", 100)] {
         let body = contacts(prefix, n);
         assert_eq!(hub.post_records("Contact", &body).await.status(), 202);
+        crate::helpers::settle(&hub.pool).await;
     }
     let job_claimed_at = chrono::Utc::now();
     let after = contacts("N", 300);
     assert_eq!(hub.post_records("Contact", &after).await.status(), 202);
+    crate::helpers::settle(&hub.pool).await;
     let sizes: Vec<i32> =
         sqlx::query_scalar("SELECT changes FROM staging_commits ORDER BY changes")
             .fetch_all(&hub.pool)
