@@ -153,26 +153,22 @@ pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>
     let rows = sqlx::query!(
         r#"
         WITH due AS (
-            SELECT id FROM staging_records
-            WHERE object = $1 AND operation = $2 AND origin = 'hub'
-              AND ((sync_status = 'pending' AND next_attempt_at <= now()
-                    AND coalesce((SELECT c.committed_at FROM staging_commits c
-                                  WHERE c.xid = staging_records.change_xid), updated_at)
+            SELECT s.id FROM staging_records s
+            LEFT JOIN staging_commits c ON c.xid = s.change_xid
+            WHERE s.object = $1 AND s.operation = $2 AND s.origin = 'hub'
+              AND ((s.sync_status = 'pending' AND s.next_attempt_at <= now()
+                    AND coalesce(c.committed_at, s.updated_at)
                         <= now() - make_interval(secs => $6)
                     AND ($8::timestamptz IS NULL
-                         OR coalesce((SELECT c.committed_at FROM staging_commits c
-                                      WHERE c.xid = staging_records.change_xid), updated_at) > $8
-                         OR coalesce((SELECT c.changes FROM staging_commits c
-                                      WHERE c.xid = staging_records.change_xid), 0) <= $10))
-                   OR (sync_status = 'in_flight' AND lease_expires_at < now()))
-              AND (unanswered_until IS NULL OR unanswered_until <= now())
-              AND bulk_job_id IS NULL
-            ORDER BY CASE WHEN $9 THEN coalesce((SELECT c.changes FROM staging_commits c
-                                                 WHERE c.xid = staging_records.change_xid), 0)
-                                       > $10 END,
-                     CASE WHEN $9 THEN updated_at END DESC NULLS LAST, next_attempt_at, id
+                         OR coalesce(c.committed_at, s.updated_at) > $8
+                         OR coalesce(c.changes, 0) <= $10))
+                   OR (s.sync_status = 'in_flight' AND s.lease_expires_at < now()))
+              AND (s.unanswered_until IS NULL OR s.unanswered_until <= now())
+              AND s.bulk_job_id IS NULL
+            ORDER BY CASE WHEN $9 THEN coalesce(c.changes, 0) > $10 END,
+                     CASE WHEN $9 THEN s.updated_at END DESC NULLS LAST, s.next_attempt_at, s.id
             LIMIT $3
-            FOR UPDATE SKIP LOCKED
+            FOR UPDATE OF s SKIP LOCKED
         )
         UPDATE staging_records s
         SET lease_owner = $4, lease_expires_at = now() + make_interval(secs => $5),
