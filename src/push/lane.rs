@@ -8,10 +8,19 @@
 //! behind the tail of a backlog, whether it came just before the job or during it; the part of an
 //! import in large requests that the job did not take waits for the next job.
 //!
+//! The job claims its rows in its own task too: a claim of 50,000 rows takes seconds, and the
+//! scheduler goes on with Collections meanwhile. The lane is busy from the moment the job is
+//! started, with the moment of its claim as its cutoff, so the scheduler never plans the backlog
+//! for Collections while the job is claiming it. A job that finds nothing to claim ends, and one
+//! that finds most of its rows being written by an open transaction gives them back and ends;
+//! either holds the lane for the window (see [`BulkLane::held_for`]), as the step used to wait,
+//! so that the same job is not started again at once.
+//!
 //! Tests and tools that drive [`Pusher::push_next_batch`](super::Pusher::push_next_batch) step by
-//! step get an inline lane: the job is followed to its end inside the step, as before.
+//! step get an inline lane: the job is claimed and followed to its end inside the step, as before.
 
 use std::future::Future;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
@@ -29,6 +38,9 @@ pub struct BulkLane {
     tasks: Option<JoinSet<Result<Outcome, PushError>>>,
     /// When the newest running job claimed its rows.
     since: Option<DateTime<Utc>>,
+    /// No job starts before this: the last one found nothing to claim, or its rows being
+    /// written (it ended with [`Outcome::Wait`]).
+    held_until: Option<Instant>,
 }
 
 impl BulkLane {
@@ -37,6 +49,7 @@ impl BulkLane {
         Self {
             tasks: None,
             since: None,
+            held_until: None,
         }
     }
 
@@ -46,6 +59,7 @@ impl BulkLane {
         Self {
             tasks: Some(JoinSet::new()),
             since: None,
+            held_until: None,
         }
     }
 
@@ -59,14 +73,23 @@ impl BulkLane {
     pub(super) fn busy_since(&mut self) -> Option<DateTime<Utc>> {
         let tasks = self.tasks.as_mut()?;
         while let Some(done) = tasks.try_join_next() {
-            report(done);
+            self.held_until = held_until(self.held_until, done);
         }
-        if tasks.is_empty() {
+        if self.tasks.as_ref().is_some_and(JoinSet::is_empty) {
             self.since = None;
         }
         self.since
     }
 
+    /// How long before the next job may start, when the last one claimed nothing or gave its
+    /// rows back because an open transaction was writing them (its commit restarts their window).
+    pub(super) fn held_for(&self) -> Option<Duration> {
+        let left = self.held_until?.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+
+    /// Runs `job` apart; from now on the lane is busy, with `since` (the moment of the job's claim)
+    /// as its cutoff.
     pub(super) fn start(
         &mut self,
         since: DateTime<Utc>,
@@ -84,9 +107,9 @@ impl BulkLane {
         match self.tasks.as_mut() {
             Some(tasks) if !tasks.is_empty() => {
                 if let Some(done) = tasks.join_next().await {
-                    report(done);
+                    self.held_until = held_until(self.held_until, done);
                 }
-                if tasks.is_empty() {
+                if self.tasks.as_ref().is_some_and(JoinSet::is_empty) {
                     self.since = None;
                 }
             }
@@ -102,6 +125,21 @@ impl BulkLane {
             }
         }
         self.since = None;
+    }
+}
+
+/// The lane's hold after a job ended: a job that answered `Wait` claimed nothing, or found its
+/// rows mid-write.
+fn held_until(
+    held: Option<Instant>,
+    done: Result<Result<Outcome, PushError>, tokio::task::JoinError>,
+) -> Option<Instant> {
+    match done {
+        Ok(Ok(Outcome::Wait(wait))) => Some(Instant::now() + wait),
+        done => {
+            report(done);
+            held
+        }
     }
 }
 

@@ -34,9 +34,9 @@ pub enum Outcome {
         failed: usize,
         retrying: usize,
     },
-    /// A Bulk API 2.0 job of this many records started in the scheduler's lane; what it does to
-    /// them is written when it ends.
-    BulkStarted { object: String, records: usize },
+    /// A Bulk API 2.0 job of at most this many records started in the scheduler's lane, where it
+    /// claims its rows; what it does to them is written when it ends.
+    BulkStarted { object: String, up_to: usize },
     /// Not now: the call gate says wait (rate cap, concurrency cap, daily budget, or a pause
     /// after `REQUEST_LIMIT_EXCEEDED`), or the next batch is still gathering. Nothing was claimed.
     Wait(Duration),
@@ -154,8 +154,9 @@ impl Pusher {
         self.push_next(&mut BulkLane::inline()).await
     }
 
-    /// As [`push_next_batch`](Self::push_next_batch), but a Bulk job goes to `lane`; while it
-    /// runs there, only changes committed after it claimed its rows are pushed, by Collections.
+    /// As [`push_next_batch`](Self::push_next_batch), but a Bulk job goes to `lane`, where it
+    /// claims its rows and runs; while it runs there, only changes committed after its claim (and
+    /// those of small transactions) are pushed, by Collections.
     pub async fn push_next(&self, lane: &mut BulkLane) -> Result<Outcome, PushError> {
         let busy_since = lane.busy_since();
         // With room in the lane the whole queue is planned (a backlog left by the running job
@@ -185,6 +186,10 @@ impl Pusher {
                 None => return Ok(Outcome::Idle),
             },
         };
+        let apart = via == Via::Bulk && lane.has_room();
+        if apart && let Some(wait) = lane.held_for() {
+            return Ok(Outcome::Wait(wait));
+        }
         if let Admission::Wait(wait) = self.gate.admit(MAX_HELD_WAIT).await? {
             return Ok(Outcome::Wait(wait));
         }
@@ -192,6 +197,55 @@ impl Pusher {
             Via::Collection => MAX_COLLECTION_RECORDS as i64,
             Via::Bulk => self.bulk_limit(&due, &spec.name, operation, lane),
         };
+        if apart {
+            // The job claims its rows in its own task (a claim of 50,000 rows takes seconds); the
+            // lane is busy from now on, with this moment as its cutoff: what was committed before
+            // it is the backlog this job takes (or the next job will, planned once the lane has
+            // room again).
+            let settle = chrono::Duration::from_std(claim_settle(&self.cfg)).unwrap_or_default();
+            let since = chrono::Utc::now() - settle;
+            let object = spec.name.to_string();
+            let (pusher, spec) = (self.clone(), spec.clone());
+            let rest = self.cfg.batch_window;
+            lane.start(since, async move {
+                let outcome = pusher
+                    .claim_and_push(&spec, operation, via, limit, fresh_since, false, &due)
+                    .await?;
+                // Nothing to claim (another scheduler is taking the rows): the job ends, and the
+                // lane rests for the window rather than start the same job again at once.
+                Ok(match outcome {
+                    Outcome::Idle => Outcome::Wait(rest),
+                    outcome => outcome,
+                })
+            });
+            return Ok(Outcome::BulkStarted {
+                object,
+                up_to: limit as usize,
+            });
+        }
+        // While a job runs, what goes by Collections is the freshest first (small transactions,
+        // then the newest): the tail of a backlog waits for the next job rather than delay a
+        // record just posted.
+        let fresh_first = busy_since.is_some() && via == Via::Collection;
+        self.claim_and_push(spec, operation, via, limit, fresh_since, fresh_first, &due)
+            .await
+    }
+
+    /// Claims up to `limit` rows of the group and pushes them.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the claim's terms, each named at the call"
+    )]
+    async fn claim_and_push(
+        &self,
+        spec: &ObjectSpec,
+        operation: Operation,
+        via: Via,
+        limit: i64,
+        committed_after: Option<chrono::DateTime<chrono::Utc>>,
+        fresh_first: bool,
+        due: &[staging::DueGroup],
+    ) -> Result<Outcome, PushError> {
         let claim = Claim {
             object: &spec.name,
             operation,
@@ -200,13 +254,9 @@ impl Pusher {
             lease: self.cfg.lease,
             settle: claim_settle(&self.cfg),
             unanswered_hold: (via == Via::Collection).then_some(self.cfg.unanswered_hold),
-            committed_after: fresh_since,
-            // While a job runs, what goes by Collections is the freshest first (small
-            // transactions, then the newest): the tail of a backlog waits for the next job
-            // rather than delay a record just posted.
-            fresh_first: busy_since.is_some() && via == Via::Collection,
+            committed_after,
+            fresh_first,
         };
-        let claimed_at = chrono::Utc::now();
         let claimed = match staging::claim(&self.pool, claim).await {
             Ok(claimed) if !claimed.is_empty() => claimed,
             other => {
@@ -214,26 +264,13 @@ impl Pusher {
                 return Ok(other.map(|_| Outcome::Idle)?);
             }
         };
-        if via == Via::Bulk && self.mid_write(&due, &spec.name, operation, limit, claimed.len()) {
+        if via == Via::Bulk && self.mid_write(due, &spec.name, operation, limit, claimed.len()) {
             // Most of the group is locked by a transaction writing it now (the claim skips
             // locked rows): its commit restarts the window, so wait for it rather than send now
-            // what it is about to change.
+            // what it is about to change. In the lane, the wait holds the lane (see `lane`).
             let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
             staging::release(&self.pool, &self.owner, &ids, Duration::ZERO).await?;
             return Ok(Outcome::Wait(self.cfg.batch_window));
-        }
-        if via == Via::Bulk && lane.has_room() {
-            let records = claimed.len();
-            let object = spec.name.to_string();
-            let (pusher, spec) = (self.clone(), spec.clone());
-            // The claim's cutoff: what was committed before it is the backlog this job took
-            // (or the next job will, planned once the lane has room again).
-            let settle = chrono::Duration::from_std(claim_settle(&self.cfg)).unwrap_or_default();
-            let since = claimed_at - settle;
-            lane.start(since, async move {
-                pusher.push_claimed(&spec, operation, via, claimed).await
-            });
-            return Ok(Outcome::BulkStarted { object, records });
         }
         self.push_claimed(spec, operation, via, claimed).await
     }

@@ -64,6 +64,11 @@ pub struct DueGroup {
 /// and newest change and of the newest change among the first `batch` rows, each counted from
 /// the moment it was committed (`staging_commits`; see [`super::commits`]).
 ///
+/// It runs at every step of the scheduler, so it never ranks the whole queue: the first `batch`
+/// rows of a larger group are read in claim order from the index of pending rows (stopping after
+/// `batch`), merged with the few in-flight rows whose lease expired; a group of `batch` rows or
+/// fewer needs no such read (its first `batch` are all of it).
+///
 /// With `committed_after`, only changes committed after that moment count, and those of small
 /// transactions whenever they were committed (the Bulk lane is busy: see `push::lane`).
 pub async fn due_groups(
@@ -73,28 +78,43 @@ pub async fn due_groups(
 ) -> Result<Vec<DueGroup>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"
-        WITH due AS (
-            SELECT s.object, s.operation,
-                   coalesce(c.committed_at, s.updated_at) AS updated_at,
-                   row_number() OVER (PARTITION BY s.object, s.operation
-                                      ORDER BY s.next_attempt_at, s.id) AS rank
+        WITH due AS NOT MATERIALIZED (
+            SELECT s.object, s.operation, s.sync_status, s.next_attempt_at, s.id,
+                   coalesce(c.committed_at, s.updated_at) AS updated_at
             FROM staging_records s
             LEFT JOIN staging_commits c ON c.xid = s.change_xid
-            WHERE origin = 'hub'
-              AND ((sync_status = 'pending' AND next_attempt_at <= now())
-                   OR (sync_status = 'in_flight' AND lease_expires_at < now()))
-              AND (unanswered_until IS NULL OR unanswered_until <= now())
-              AND bulk_job_id IS NULL
+            WHERE s.origin = 'hub'
+              AND ((s.sync_status = 'pending' AND s.next_attempt_at <= now())
+                   OR (s.sync_status = 'in_flight' AND s.lease_expires_at < now()))
+              AND (s.unanswered_until IS NULL OR s.unanswered_until <= now())
+              AND s.bulk_job_id IS NULL
               AND ($2::timestamptz IS NULL OR coalesce(c.committed_at, s.updated_at) > $2
                    OR coalesce(c.changes, 0) <= $3)
+        ),
+        grouped AS (
+            SELECT object, operation, count(*) AS count, min(updated_at) AS oldest,
+                   max(updated_at) AS newest
+            FROM due GROUP BY 1, 2
         )
-        SELECT object AS "object!: ObjectName", operation AS "operation!: Operation",
-               count(*) AS "count!",
-               extract(epoch FROM now() - min(updated_at))::float8 AS "oldest!",
-               extract(epoch FROM now() - max(updated_at))::float8 AS "newest!",
-               extract(epoch FROM now() - max(updated_at) FILTER (WHERE rank <= $1))::float8
-                   AS "batch_newest!"
-        FROM due GROUP BY 1, 2
+        SELECT g.object AS "object!: ObjectName", g.operation AS "operation!: Operation",
+               g.count AS "count!",
+               extract(epoch FROM now() - g.oldest)::float8 AS "oldest!",
+               extract(epoch FROM now() - g.newest)::float8 AS "newest!",
+               extract(epoch FROM now() - CASE
+                   WHEN g.count <= $1 THEN g.newest
+                   ELSE (SELECT max(b.updated_at) FROM (
+                             (SELECT d.next_attempt_at, d.id, d.updated_at FROM due d
+                              WHERE d.object = g.object AND d.operation = g.operation
+                                AND d.sync_status = 'pending'
+                              ORDER BY d.next_attempt_at, d.id LIMIT $1)
+                             UNION ALL
+                             (SELECT d.next_attempt_at, d.id, d.updated_at FROM due d
+                              WHERE d.object = g.object AND d.operation = g.operation
+                                AND d.sync_status = 'in_flight'
+                              ORDER BY d.next_attempt_at, d.id LIMIT $1)
+                             ORDER BY 1, 2 LIMIT $1) b)
+               END)::float8 AS "batch_newest!"
+        FROM grouped g
         "#,
         batch,
         committed_after,
@@ -153,26 +173,22 @@ pub async fn claim(pool: &PgPool, claim: Claim<'_>) -> Result<Vec<ClaimedRecord>
     let rows = sqlx::query!(
         r#"
         WITH due AS (
-            SELECT id FROM staging_records
-            WHERE object = $1 AND operation = $2 AND origin = 'hub'
-              AND ((sync_status = 'pending' AND next_attempt_at <= now()
-                    AND coalesce((SELECT c.committed_at FROM staging_commits c
-                                  WHERE c.xid = staging_records.change_xid), updated_at)
+            SELECT s.id FROM staging_records s
+            LEFT JOIN staging_commits c ON c.xid = s.change_xid
+            WHERE s.object = $1 AND s.operation = $2 AND s.origin = 'hub'
+              AND ((s.sync_status = 'pending' AND s.next_attempt_at <= now()
+                    AND coalesce(c.committed_at, s.updated_at)
                         <= now() - make_interval(secs => $6)
                     AND ($8::timestamptz IS NULL
-                         OR coalesce((SELECT c.committed_at FROM staging_commits c
-                                      WHERE c.xid = staging_records.change_xid), updated_at) > $8
-                         OR coalesce((SELECT c.changes FROM staging_commits c
-                                      WHERE c.xid = staging_records.change_xid), 0) <= $10))
-                   OR (sync_status = 'in_flight' AND lease_expires_at < now()))
-              AND (unanswered_until IS NULL OR unanswered_until <= now())
-              AND bulk_job_id IS NULL
-            ORDER BY CASE WHEN $9 THEN coalesce((SELECT c.changes FROM staging_commits c
-                                                 WHERE c.xid = staging_records.change_xid), 0)
-                                       > $10 END,
-                     CASE WHEN $9 THEN updated_at END DESC NULLS LAST, next_attempt_at, id
+                         OR coalesce(c.committed_at, s.updated_at) > $8
+                         OR coalesce(c.changes, 0) <= $10))
+                   OR (s.sync_status = 'in_flight' AND s.lease_expires_at < now()))
+              AND (s.unanswered_until IS NULL OR s.unanswered_until <= now())
+              AND s.bulk_job_id IS NULL
+            ORDER BY CASE WHEN $9 THEN coalesce(c.changes, 0) > $10 END,
+                     CASE WHEN $9 THEN s.updated_at END DESC NULLS LAST, s.next_attempt_at, s.id
             LIMIT $3
-            FOR UPDATE SKIP LOCKED
+            FOR UPDATE OF s SKIP LOCKED
         )
         UPDATE staging_records s
         SET lease_owner = $4, lease_expires_at = now() + make_interval(secs => $5),
