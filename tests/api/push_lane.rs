@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use sluice::push::{BulkLane, Outcome};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
@@ -117,4 +118,50 @@ async fn while_a_job_runs_small_transactions_go_before_an_import(pool: PgPool) {
         0,
         "the import before the job waits for the next job"
     );
+}
+
+/// The step only starts a job: the job claims its rows in the lane's task, and the lane is busy
+/// from the start, so the next step, taken at once, plans no part of the backlog for anything else.
+#[sqlx::test]
+async fn a_job_claims_its_backlog_in_the_lane_and_the_next_step_leaves_it_alone(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool).await;
+    for batch in 0..15 {
+        let backlog = contacts(&format!("B{batch}"), 200);
+        assert_eq!(hub.post_records("Contact", &backlog).await.status(), 202);
+    }
+    let settings = config(
+        &hub.sim.url,
+        &[
+            ("PUSH_BULK_THRESHOLD", "2000"),
+            ("PUSH_BATCH_WINDOW_MS", "100"),
+        ],
+    );
+    let pusher = pusher_for(&hub.pool, &settings, "test");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let mut lane = BulkLane::spawned();
+    let started = pusher.push_next(&mut lane).await.unwrap();
+    assert!(
+        matches!(started, Outcome::BulkStarted { .. }),
+        "{started:?}"
+    );
+    let next = pusher.push_next(&mut lane).await.unwrap();
+    assert_eq!(
+        next,
+        Outcome::Idle,
+        "the backlog is the job's, claimed or not yet"
+    );
+
+    tokio::time::timeout(Duration::from_secs(30), lane.finished())
+        .await
+        .expect("the job ends");
+    assert_eq!(count_rows(&hub.pool, "sync_status = 'synced'").await, 3000);
+    assert_eq!(hub.sim.sim.records("Contact").len(), 3000);
+    assert!(
+        hub.sim.sim.upserted_external_ids("Contact").is_empty(),
+        "no record went by Collections"
+    );
+    let stats = hub.sim.sim.stats();
+    assert_eq!(stats.by_kind.get("collections_upsert"), None, "{stats:?}");
+    assert_eq!(stats.by_kind.get("bulk_create_job"), Some(&1), "{stats:?}");
 }
