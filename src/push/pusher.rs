@@ -65,6 +65,13 @@ pub enum PushError {
 /// the lease).
 const SET_ASIDE: Duration = Duration::from_secs(30);
 
+/// How long a due backlog may wait for the rest of it to be merged from the ingest inbox before
+/// its Bulk job starts anyway.
+const INBOX_HOLD_MAX: Duration = Duration::from_secs(30);
+
+/// How soon the planner looks again while a backlog is being merged and nothing else is due.
+const INBOX_RECHECK: Duration = Duration::from_millis(100);
+
 /// Longest wait on the gate while holding a claimed batch; longer waits give the batch back.
 pub(super) const MAX_HELD_WAIT: Duration = Duration::from_secs(3);
 
@@ -161,15 +168,30 @@ impl Pusher {
         let busy_since = lane.busy_since();
         // With room in the lane the whole queue is planned (a backlog left by the running job
         // goes as the next one); without, only what came after it.
-        let fresh_since = busy_since.filter(|_| !lane.has_room());
+        let mut fresh_since = busy_since.filter(|_| !lane.has_room());
         if busy_since.is_none()
             && let Some(outcome) = self.resume_bulk_job().await?
         {
             return Ok(outcome);
         }
-        let due =
+        let mut due =
             staging::due_groups(&self.pool, MAX_COLLECTION_RECORDS as i64, fresh_since).await?;
-        let (spec, operation, via) = match plan::plan(&self.catalog, &due, &self.cfg) {
+        let mut planned = plan::plan(&self.catalog, &due, &self.cfg);
+        if matches!(planned, Plan::Push { .. })
+            && fresh_since.is_none()
+            && self.backlog_arriving(&due).await?
+        {
+            // A backlog still coming through the ingest inbox: its job waits until it is merged,
+            // so that it takes all of it; meanwhile small transactions go as while a job runs.
+            fresh_since = Some(chrono::Utc::now());
+            due =
+                staging::due_groups(&self.pool, MAX_COLLECTION_RECORDS as i64, fresh_since).await?;
+            planned = match plan::plan(&self.catalog, &due, &self.cfg) {
+                Plan::Idle => Plan::Gather(INBOX_RECHECK),
+                planned => planned,
+            };
+        }
+        let (spec, operation, via) = match planned {
             Plan::Idle => return Ok(Outcome::Idle),
             Plan::Gather(wait) => return Ok(Outcome::Wait(wait)),
             Plan::Push {
@@ -226,9 +248,21 @@ impl Pusher {
         // While a job runs, what goes by Collections is the freshest first (small transactions,
         // then the newest): the tail of a backlog waits for the next job rather than delay a
         // record just posted.
-        let fresh_first = busy_since.is_some() && via == Via::Collection;
+        let fresh_first = fresh_since.is_some() && via == Via::Collection;
         self.claim_and_push(spec, operation, via, limit, fresh_since, fresh_first, &due)
             .await
+    }
+
+    /// Whether records are still being merged from the ingest inbox while a backlog (a Bulk job's
+    /// worth) is due: pushed now, it would go by Collections while merges keep it from looking
+    /// quiet, or as a job that takes only its merged part, the rest going by Collections, 200 a
+    /// call. Not when the backlog has waited [`INBOX_HOLD_MAX`] already (a stream that never lets
+    /// the inbox empty still gets its jobs).
+    async fn backlog_arriving(&self, due: &[staging::DueGroup]) -> Result<bool, PushError> {
+        let backlog = due
+            .iter()
+            .any(|g| g.count >= u64::from(self.cfg.bulk_threshold) && g.oldest < INBOX_HOLD_MAX);
+        Ok(backlog && staging::inbox::anything(&self.pool).await?)
     }
 
     /// Claims up to `limit` rows of the group and pushes them.

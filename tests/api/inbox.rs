@@ -250,3 +250,47 @@ async fn a_deletion_finds_a_record_still_in_the_inbox(pool: PgPool) {
     let (_, operation, _) = row(&pool, "C-5").await;
     assert_eq!(operation, "delete");
 }
+
+/// A backlog still being merged from the inbox waits for the rest of it: pushed while merges
+/// go on, it would go by Collections, or as a job that takes only a part. Small transactions go
+/// meanwhile, as while a job runs.
+#[sqlx::test]
+async fn a_backlog_waits_for_the_rest_of_it_in_the_inbox_but_a_fresh_record_does_not(pool: PgPool) {
+    let hub = TestHub::start_api_only(pool.clone()).await;
+    hub.post_records("Contact", &contacts("B", 2500)).await;
+    crate::helpers::settle(&pool).await;
+    // More of the import, not merged yet.
+    let held = hold_merges(&pool).await;
+    hub.post_records("Contact", &contacts("C", 100)).await;
+    // A record saved in an app, one of its own.
+    let fresh = json!([{"External_Id__c": "F-1", "LastName": "Fresh"}]);
+    hub.post_records("Contact", &fresh).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    let pusher = hub.pusher("test");
+    let calls = hub.sim.sim.api_calls();
+    let mut lane = sluice::push::BulkLane::inline();
+    match pusher.push_next(&mut lane).await.unwrap() {
+        sluice::push::Outcome::Pushed { records, .. } => assert_eq!(records, 1),
+        other => panic!("expected the fresh record pushed, got {other:?}"),
+    }
+    assert_eq!(hub.sim.sim.api_calls(), calls + 1, "one Collections call");
+    assert!(
+        matches!(
+            pusher.push_next(&mut lane).await.unwrap(),
+            sluice::push::Outcome::Wait(_)
+        ),
+        "the backlog waits while the inbox holds more of it"
+    );
+    assert_eq!(hub.sim.sim.api_calls(), calls + 1);
+
+    // Once merged and quiet for the window, the whole backlog goes as one job.
+    held.rollback().await.unwrap();
+    crate::helpers::settle(&pool).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    crate::helpers::drain(&pusher).await;
+    assert_eq!(hub.sim.sim.records("Contact").len(), 2601);
+    let by_kind = hub.sim.sim.calls_by_kind();
+    assert_eq!(by_kind.get("bulk_create_job"), Some(&1), "{by_kind:?}");
+    assert_eq!(by_kind.get("collections_upsert"), Some(&1), "{by_kind:?}");
+}
