@@ -69,6 +69,10 @@ const SET_ASIDE: Duration = Duration::from_secs(30);
 /// its Bulk job starts anyway.
 const INBOX_HOLD_MAX: Duration = Duration::from_secs(30);
 
+/// Added to the window when asking whether a merge is recent: a merge notes its time just before
+/// its commit is stamped.
+const INBOX_QUIET_MARGIN: Duration = Duration::from_millis(100);
+
 /// How soon the planner looks again while a backlog is being merged and nothing else is due.
 const INBOX_RECHECK: Duration = Duration::from_millis(100);
 
@@ -253,16 +257,18 @@ impl Pusher {
             .await
     }
 
-    /// Whether records are still being merged from the ingest inbox while a backlog (a Bulk job's
-    /// worth) is due: pushed now, it would go by Collections while merges keep it from looking
-    /// quiet, or as a job that takes only its merged part, the rest going by Collections, 200 a
-    /// call. Not when the backlog has waited [`INBOX_HOLD_MAX`] already (a stream that never lets
+    /// Whether records are still being merged from the ingest inbox (or were within the window)
+    /// while a backlog (a Bulk job's worth) is due: pushed now, it would go by Collections while
+    /// merges keep it from looking quiet, or as a job that takes only its settled part, the rest
+    /// (committed after the job's cutoff) going by Collections, 200 a call. Not when the backlog has waited [`INBOX_HOLD_MAX`] already (a stream that never lets
     /// the inbox empty still gets its jobs).
     async fn backlog_arriving(&self, due: &[staging::DueGroup]) -> Result<bool, PushError> {
         let backlog = due
             .iter()
             .any(|g| g.count >= u64::from(self.cfg.bulk_threshold) && g.oldest < INBOX_HOLD_MAX);
-        Ok(backlog && staging::inbox::anything(&self.pool).await?)
+        Ok(backlog
+            && staging::inbox::arriving(&self.pool, claim_settle(&self.cfg) + INBOX_QUIET_MARGIN)
+                .await?)
     }
 
     /// Claims up to `limit` rows of the group and pushes them.

@@ -159,9 +159,11 @@ pub async fn merge(pool: &PgPool, limit: i64) -> Result<u64, sqlx::Error> {
     )
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query!("UPDATE staging_inbox_merge SET merged_at = now()")
-        .execute(&mut *tx)
-        .await?;
+    if taken > 0 {
+        sqlx::query!("UPDATE staging_inbox_merge SET merged_at = clock_timestamp()")
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(taken.max(0) as u64)
 }
@@ -178,6 +180,19 @@ pub async fn merge_all(pool: &PgPool, rounds: usize) -> Result<u64, sqlx::Error>
         }
     }
     Ok(merged)
+}
+
+/// Whether records are still arriving from the inbox: it holds some, or a merge committed less
+/// than `quiet` ago (its rows may not look settled yet).
+pub async fn arriving(pool: &PgPool, quiet: std::time::Duration) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM staging_inbox)
+                  OR coalesce(merged_at > now() - make_interval(secs => $1), false) AS "arriving!"
+           FROM staging_inbox_merge"#,
+        quiet.as_secs_f64(),
+    )
+    .fetch_one(pool)
+    .await
 }
 
 /// Whether the inbox holds anything at all.
