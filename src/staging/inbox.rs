@@ -32,12 +32,7 @@ pub async fn accept(
     object: &ObjectName,
     rows: &[&StageRow],
 ) -> Result<u64, sqlx::Error> {
-    let ids: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
-    let fields = rows
-        .iter()
-        .map(|r| serde_json::to_string(&r.fields))
-        .collect::<Result<Vec<String>, _>>()
-        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let (ids, fields) = super::stage::as_columns(rows)?;
     let done = sqlx::query!(
         r#"
         INSERT INTO staging_inbox (object, external_id, fields)

@@ -31,14 +31,7 @@ pub async fn stage_records(
     object: &ObjectName,
     rows: &[&StageRow],
 ) -> Result<Vec<StageOutcome>, sqlx::Error> {
-    let ids: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
-    // Sent as JSON text and cast in SQL: binding jsonb would first clone every row's map into a
-    // `Value`, and Postgres parses the text either way.
-    let fields = rows
-        .iter()
-        .map(|r| serde_json::to_string(&r.fields))
-        .collect::<Result<Vec<String>, _>>()
-        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let (ids, fields) = as_columns(rows)?;
     // A row comes back only when the statement changed it; the trigger has then decided whether
     // the new content still needs pushing (it may equal what Salesforce already has).
     let changed = sqlx::query!(
@@ -70,6 +63,21 @@ pub async fn stage_records(
             Some(_) => StageOutcome::Queued,
         })
         .collect())
+}
+
+/// The rows' external ids and fields, as arrays to bind. The fields go as JSON text, cast in SQL:
+/// binding jsonb would first clone every row's map into a `Value`, and Postgres parses the text
+/// either way.
+pub(super) fn as_columns<'a>(
+    rows: &[&'a StageRow],
+) -> Result<(Vec<&'a str>, Vec<String>), sqlx::Error> {
+    let ids = rows.iter().map(|r| r.external_id.as_str()).collect();
+    let fields = rows
+        .iter()
+        .map(|r| serde_json::to_string(&r.fields))
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    Ok((ids, fields))
 }
 
 /// The external ids among `ids` that already have a row for `object`.
