@@ -183,10 +183,12 @@ impl Pusher {
         let mut planned = plan::plan(&self.catalog, &due, &self.cfg);
         if matches!(planned, Plan::Push { .. })
             && fresh_since.is_none()
+            && lane.has_room()
             && self.backlog_arriving(&due).await?
         {
             // A backlog still coming through the ingest inbox: its job waits until it is merged,
             // so that it takes all of it; meanwhile small transactions go as while a job runs.
+            // (An inline lane's caller merges the inbox itself first: `push_next_batch`.)
             fresh_since = Some(chrono::Utc::now());
             due =
                 staging::due_groups(&self.pool, MAX_COLLECTION_RECORDS as i64, fresh_since).await?;

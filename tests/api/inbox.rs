@@ -269,7 +269,7 @@ async fn a_backlog_waits_for_the_rest_of_it_in_the_inbox_but_a_fresh_record_does
 
     let pusher = hub.pusher("test");
     let calls = hub.sim.sim.api_calls();
-    let mut lane = sluice::push::BulkLane::inline();
+    let mut lane = sluice::push::BulkLane::spawned();
     match pusher.push_next(&mut lane).await.unwrap() {
         sluice::push::Outcome::Pushed { records, .. } => assert_eq!(records, 1),
         other => panic!("expected the fresh record pushed, got {other:?}"),
