@@ -20,12 +20,26 @@ pub async fn upsert(
         .then(|| serde_json::to_string(&claimed.iter().map(|r| &r.fields).collect::<Vec<_>>()))
         .and_then(Result::ok);
     span.in_scope(|| tracing::debug!(external_ids = %crate::telemetry::id_list(claimed.iter().map(|r| r.external_id.as_str())), payload = payload.as_deref(), "batch claimed"));
-    let records = claimed.iter().map(|r| r.fields.clone()).collect();
+    let records = claimed
+        .iter()
+        .map(|r| with_key(&spec.external_id_field, r))
+        .collect();
     let results = client
         .upsert_collection(spec.name.as_str(), &spec.external_id_field, records)
         .instrument(span)
         .await?;
     outcomes(claimed, &results, Operation::Upsert)
+}
+
+/// The record's fields, with its external id field set from the staged key when they don't hold it
+/// (a row written with SQL may leave it out; a Bulk job's CSV does the same).
+fn with_key(field: &str, record: &ClaimedRecord) -> serde_json::Map<String, serde_json::Value> {
+    let mut fields = record.fields.clone();
+    if !fields.contains_key(field) {
+        let key = serde_json::Value::String(record.external_id.to_string());
+        fields.insert(field.to_owned(), key);
+    }
+    fields
 }
 
 /// Deletes `claimed` (each with its Salesforce Id) in one call.

@@ -98,3 +98,26 @@ async fn an_invalid_row_written_with_sql_gets_its_error_and_is_never_sent(pool: 
         Some(&1)
     );
 }
+
+/// The row's key is its `external_id` column: fields written with SQL need not repeat it.
+#[sqlx::test]
+async fn a_row_whose_fields_leave_out_the_external_id_is_pushed_by_its_key(pool: PgPool) {
+    let hub = TestHub::start(pool).await;
+    sqlx::query(
+        "INSERT INTO staging_records (object, external_id, fields) \
+         VALUES ('Account', 'A-9', '{\"Name\": \"Key left out\"}')",
+    )
+    .execute(&hub.pool)
+    .await
+    .unwrap();
+    let pool = hub.pool.clone();
+    eventually(Duration::from_secs(10), || {
+        let pool = pool.clone();
+        async move { count_rows(&pool, "sync_status = 'synced'").await == 1 }
+    })
+    .await;
+    let accounts = hub.sim.sim.records("Account");
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0]["External_Id__c"], json!("A-9"));
+    assert_eq!(accounts[0]["Name"], json!("Key left out"));
+}
