@@ -125,6 +125,13 @@ pub async fn render(state: &AppState) -> Result<String, sqlx::Error> {
         let _ = writeln!(out, "{name} {value}");
     }
     paused(&mut out, &usage);
+    let inbox = crate::staging::inbox::depth(&state.pool).await?;
+    gauge_family(
+        &mut out,
+        "sluice_inbox_records",
+        "Records accepted into the ingest inbox and not merged into staging yet.",
+    );
+    let _ = writeln!(out, "sluice_inbox_records {inbox}");
     let reads = crate::read::store::statuses(&state.pool).await?;
     crate::read::metrics::render(&mut out, &reads, label);
     Ok(out)

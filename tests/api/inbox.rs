@@ -89,6 +89,12 @@ async fn a_large_request_is_answered_from_the_inbox_and_merged_in_order(pool: Pg
         "nothing merged while the lock is held"
     );
 
+    let metrics = hub.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("\nsluice_inbox_records 240\n"),
+        "{metrics}"
+    );
+
     held.rollback().await.unwrap();
     eventually(Duration::from_secs(10), || async {
         inbox_rows(&pool).await == 0
