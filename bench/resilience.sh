@@ -145,10 +145,12 @@ senders=()
 third=$((records / 3))
 for i in 0 1 2; do
   HUB_URL=http://127.0.0.1:${ports[$i]} "$loadgen" ingest --records "$third" --batch 200 --concurrency 1 \
-    --prefix "M$i" --retries 40 --accepted "$out/accepted.txt" >"$out/send-M$i.json" &
+    --prefix "M$i" --retries 40 --accepted "$out/accepted-M$i.txt" >"$out/send-M$i.json" &
   senders+=($!)
 done
 for s in "${senders[@]}"; do wait "$s"; done
+# Each sender writes its own list: three processes appending to one file can interleave a line.
+cat "$out"/accepted-M?.txt >"$out/accepted.txt"
 sender=
 finish $((third * 3))
 curl -fs "$SIM_URL/__sim/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print("  the three hubs together: at most %d calls at once (limit 5), at most %d in one second (limit 5), %d calls" % (s["max_concurrency"], s["max_calls_in_any_second"], s["calls_total"]))' | tee -a "$summary"
