@@ -24,7 +24,7 @@ pub fn describe() {
 pub async fn run(pool: PgPool, shutdown: CancellationToken) {
     let mut failures: u32 = 0;
     loop {
-        let merged = match merge_some(&pool).await {
+        let merged = match inbox::merge_all(&pool, 1).await {
             Ok(taken) => {
                 failures = 0;
                 metrics::counter!("sluice_inbox_merged_total").increment(taken);
@@ -45,11 +45,4 @@ pub async fn run(pool: PgPool, shutdown: CancellationToken) {
             () = tokio::time::sleep(pause) => {}
         }
     }
-}
-
-async fn merge_some(pool: &PgPool) -> Result<u64, sqlx::Error> {
-    if !inbox::anything(pool).await? {
-        return Ok(0);
-    }
-    inbox::merge(pool, inbox::MERGE_MAX_RECORDS).await
 }

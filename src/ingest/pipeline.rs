@@ -70,18 +70,21 @@ async fn route(
             known: None,
         });
     }
-    let pending: Vec<String> = if held {
-        inbox::pending_keys(conn, object, ids).await?
+    let mut known: HashSet<String> = if held {
+        inbox::pending_keys(conn, object, ids)
+            .await?
+            .into_iter()
+            .collect()
     } else {
-        Vec::new()
+        HashSet::new()
     };
-    let mut known: HashSet<String> = pending.iter().cloned().collect();
+    let inbox = large || !known.is_empty();
     if checks_describe && !ids.is_empty() {
         let staged = staging::existing_external_ids(conn, object, ids).await?;
         known.extend(staged.into_iter().map(String::from));
     }
     Ok(Route {
-        inbox: large || !pending.is_empty(),
+        inbox,
         known: Some(known),
     })
 }

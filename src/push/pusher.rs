@@ -262,8 +262,9 @@ impl Pusher {
     /// Whether records are still being merged from the ingest inbox (or were within the window)
     /// while a backlog (a Bulk job's worth) is due: pushed now, it would go by Collections while
     /// merges keep it from looking quiet, or as a job that takes only its settled part, the rest
-    /// (committed after the job's cutoff) going by Collections, 200 a call. Not when the backlog has waited [`INBOX_HOLD_MAX`] already (a stream that never lets
-    /// the inbox empty still gets its jobs).
+    /// (committed after the job's cutoff) going by Collections, 200 a call. Not when the backlog
+    /// has waited [`INBOX_HOLD_MAX`] already (a stream that never lets the inbox empty still gets
+    /// its jobs).
     async fn backlog_arriving(&self, due: &[staging::DueGroup]) -> Result<bool, PushError> {
         let backlog = due
             .iter()

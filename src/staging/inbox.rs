@@ -164,9 +164,12 @@ pub async fn merge(pool: &PgPool, limit: i64) -> Result<u64, sqlx::Error> {
 }
 
 /// Merges until the inbox is empty, or `rounds` merges have run (records keep coming). Returns
-/// how many records it merged.
+/// how many records it merged. An empty inbox costs one read, no transaction and no lock.
 pub async fn merge_all(pool: &PgPool, rounds: usize) -> Result<u64, sqlx::Error> {
     let mut merged = 0;
+    if !anything(pool).await? {
+        return Ok(merged);
+    }
     for _ in 0..rounds {
         let taken = merge(pool, MERGE_MAX_RECORDS).await?;
         merged += taken;
