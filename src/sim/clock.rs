@@ -9,11 +9,24 @@ const FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3f+0000";
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Clock {
     offset: Duration,
+    /// The time of the transaction under way, if one is: its records share one timestamp.
+    pinned: Option<DateTime<Utc>>,
 }
 
 impl Clock {
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + self.offset
+        self.pinned.unwrap_or_else(|| Utc::now() + self.offset)
+    }
+
+    /// Starts a transaction: until [`Clock::unpin`], `now` is this moment, so that the records
+    /// one call writes get the same `LastModifiedDate` and `SystemModstamp`, as in Salesforce.
+    pub fn pin(&mut self) {
+        self.pinned = Some(Utc::now() + self.offset);
+    }
+
+    /// Ends the transaction [`Clock::pin`] started.
+    pub fn unpin(&mut self) {
+        self.pinned = None;
     }
 
     /// Moves the org's time forward; stored timestamps stay where they were, so they age.
@@ -72,6 +85,17 @@ mod tests {
         assert!(parse_param("2026-12-05T10:00:00.000+0000").is_some());
         assert!(parse_param("2026-12-05").is_none());
         assert!(parse_param("yesterday").is_none());
+    }
+
+    #[test]
+    fn a_transaction_has_one_time_and_time_moves_on_after_it() {
+        let mut clock = Clock::default();
+        clock.pin();
+        let at = clock.now();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert_eq!(clock.now(), at);
+        clock.unpin();
+        assert!(clock.now() > at);
     }
 
     #[test]

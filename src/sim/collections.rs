@@ -144,6 +144,8 @@ pub fn upsert(
         }
     }
     let mut state = sim.lock();
+    // One call is one transaction: its records share one timestamp.
+    state.store.clock.pin();
     let received = state.received.entry(obj.name.to_string()).or_default();
     received.extend(
         rows.iter()
@@ -177,6 +179,7 @@ pub fn upsert(
         }
         false
     };
+    state.store.clock.unpin();
     drop(state);
     let results: Vec<Value> = outcomes
         .into_iter()
@@ -293,6 +296,8 @@ pub fn delete(sim: &Simulator, query: Option<&str>) -> Result<Response, ApiError
         .get("allOrNone")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let mut state = sim.lock();
+    // One call is one transaction: its records share one timestamp.
+    state.store.clock.pin();
     let mut store = state.store.clone();
     let mut faults = state.faults.clone();
     let mut outcomes = Vec::with_capacity(raw_ids.len());
@@ -304,6 +309,7 @@ pub fn delete(sim: &Simulator, query: Option<&str>) -> Result<Response, ApiError
     if !(all_or_none && failed) {
         state.store = store;
     }
+    state.store.clock.unpin();
     drop(state);
     let results: Vec<Value> = outcomes
         .into_iter()
