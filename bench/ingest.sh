@@ -26,16 +26,19 @@ run() { # run FORMAT BATCH: a fresh database and hub for each format
   HUB_TOKEN=$(token)
   export HUB_TOKEN
   log "posting $records records as $1, $2 a request, $concurrency at a time"
-  local start merged
+  local start merged cpu
+  cpu="$(cpu_s "$hub_pid") $(cpu_s postgres) $(cpu_s machine)"
   start=$(date +%s.%N)
   "$loadgen" ingest --records "$records" --batch "$2" --concurrency "$concurrency" --format "$1" --prefix "${1^^}" \
     | tee "$out/ingest-$1.json"
+  cpu="$cpu $(cpu_s "$hub_pid") $(cpu_s postgres) $(cpu_s machine)"
   # Answered is not yet merged: wait (at most 5 minutes) until the inbox is empty.
   for _ in $(seq 1 3000); do
     [ "$(sql 'SELECT count(*) FROM staging_inbox')" = 0 ] && break
     sleep 0.1
   done
   merged=$(date +%s.%N)
+  echo "$cpu $(cpu_s "$hub_pid") $(cpu_s postgres) $(cpu_s machine)" >"$out/ingest-$1.cpu"
   echo "$merged - $start" | bc -l >"$out/ingest-$1.merged"
   echo "staged rows: $(sql 'SELECT count(*) FROM staging_records'), inbox: $(sql 'SELECT count(*) FROM staging_inbox'), all merged after $(cat "$out/ingest-$1.merged") s"
   hwm_mb "$hub_pid" >"$out/ingest-$1.hwm"
@@ -83,4 +86,17 @@ for fmt in ("json", "ndjson"):
     print(f"{'API, ' + fmt + f', {conc} requests in flight':<44} {rate:>10.0f} {rate / top:>10.0%} {ms(lat['p50']):>8} {ms(lat['p99']):>8} {hwm + ' MB':>9} {merged:>9.0f}")
 print(f"{'ceiling: COPY, 2 sessions, plain keyed table':<44} {top:>10.0f} {'100%':>10}")
 print(f"{'COPY, 2 sessions, into staging_records':<44} {n / staging:>10.0f} {n / staging / top:>10.0%}")
+# Where the CPU went: seconds of CPU per 100,000 records, from the first request to the last answer,
+# then from there until the inbox was empty. "other" is the rest of the machine: the load
+# generator above all.
+print(f"\nCPU seconds per 100,000 records {'hub':>8} {'postgres':>9} {'other':>7} {'cores busy':>11}")
+for fmt in ("json", "ndjson"):
+    c = [float(v) for v in open(f"{out}/ingest-{fmt}.cpu").read().split()]
+    answered = json.load(open(f"{out}/ingest-{fmt}.json"))["seconds"]
+    merged = float(open(f"{out}/ingest-{fmt}.merged").read())
+    for label, a, b, secs in (("answering", 0, 3, answered), ("merging after", 3, 6, merged - answered)):
+        hub, pg, machine = (c[b + i] - c[a + i] for i in range(3))
+        per = 100_000 / n
+        busy = machine / secs if secs > 0 else 0
+        print(f"  {fmt + ', ' + label:<30} {hub * per:>8.2f} {pg * per:>9.2f} {(machine - hub - pg) * per:>7.2f} {busy:>11.2f}")
 PY

@@ -110,6 +110,20 @@ start_hub() {
 hwm_mb() { awk '/^VmHWM:/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 rss_mb() { awk '/^VmRSS:/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
+# CPU seconds used so far: `cpu_s PID` for one process (its threads included), `cpu_s postgres` for
+# every PostgreSQL process alive now (server and backends), `cpu_s machine` for the whole machine
+# (all cores, idle and iowait left out). Differences of two readings tell where a run's time went.
+cpu_s() {
+  local hz
+  hz=$(getconf CLK_TCK)
+  case $1 in
+    machine) awk -v hz="$hz" '/^cpu / {printf "%.2f", ($2+$3+$4+$7+$8+$9)/hz}' /proc/stat ;;
+    postgres) cat /proc/[0-9]*/stat 2>/dev/null |
+      awk -v hz="$hz" '$2 == "(postgres)" {t += $14 + $15} END {printf "%.2f", t/hz}' ;;
+    *) awk -v hz="$hz" '{printf "%.2f", ($14+$15)/hz}' "/proc/$1/stat" ;;
+  esac
+}
+
 # Waits (at most $2 s) until no record is pending or in flight.
 wait_drained() {
   local deadline=$((SECONDS + $1)) left
