@@ -193,6 +193,33 @@ pub async fn arriving(pool: &PgPool, quiet: std::time::Duration) -> Result<bool,
     .await
 }
 
+/// The front of the inbox: its newest record and how long its oldest has waited.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Front {
+    /// The newest record's `seq`: it changes while records keep arriving.
+    pub newest: i64,
+    /// How long the oldest record has waited, in seconds.
+    pub oldest_wait_secs: f64,
+}
+
+/// The inbox's [`Front`], or `None` when it is empty. Two index reads.
+pub async fn front(pool: &PgPool) -> Result<Option<Front>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT (SELECT max(seq) FROM staging_inbox) AS newest,
+                  (SELECT extract(epoch FROM clock_timestamp() - accepted_at)::float8
+                   FROM staging_inbox ORDER BY seq LIMIT 1) AS oldest_wait_secs"#,
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(match (row.newest, row.oldest_wait_secs) {
+        (Some(newest), Some(oldest_wait_secs)) => Some(Front {
+            newest,
+            oldest_wait_secs,
+        }),
+        _ => None,
+    })
+}
+
 /// Whether the inbox holds anything at all.
 pub async fn anything(pool: &PgPool) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM staging_inbox) AS "held!""#)

@@ -25,7 +25,8 @@ async fn fresh_changes_go_by_collections_while_a_bulk_job_runs(pool: PgPool) {
         ],
     );
     let pusher = pusher_for(&hub.pool, &settings, "test");
-    // Quiet for the window: the whole backlog goes as one job.
+    // Merged and quiet for the window: the whole backlog goes as one job.
+    crate::helpers::settle(&hub.pool).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let shutdown = CancellationToken::new();
     let running = tokio::spawn(sluice::push::run(pusher, shutdown.clone()));
@@ -137,6 +138,7 @@ async fn a_job_claims_its_backlog_in_the_lane_and_the_next_step_leaves_it_alone(
         ],
     );
     let pusher = pusher_for(&hub.pool, &settings, "test");
+    crate::helpers::settle(&hub.pool).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let mut lane = BulkLane::spawned();
