@@ -97,12 +97,13 @@ pub async fn merge(pool: &PgPool, limit: i64) -> Result<u64, sqlx::Error> {
     // Per row: inbox records accepted after the row's last direct write go over its fields, in
     // order; older ones go under them (that write may be newer). A deleted row comes back only
     // for a record newer than its deletion. A row inserted meanwhile by another writer keeps its
-    // fields over the inbox's: the two were at the same time.
+    // fields over the inbox's: the two were at the same time. The oldest records are taken by
+    // their keys as an array: as an `IN` subquery, the planner hash-joined the whole inbox.
     let taken = sqlx::query_scalar!(
         r#"
         WITH taken AS (
             DELETE FROM staging_inbox
-            WHERE seq IN (SELECT seq FROM staging_inbox ORDER BY seq LIMIT $1)
+            WHERE seq = ANY (ARRAY(SELECT seq FROM staging_inbox ORDER BY seq LIMIT $1))
             RETURNING seq, object, external_id, fields::jsonb AS fields, accepted_at
         ),
         current AS (
