@@ -117,6 +117,8 @@ pub struct Config {
     pub max_stream_bytes: usize,
     /// Most decompressed bytes per compressed byte of a gzip body: a bound on zip bombs.
     pub max_decompression_ratio: usize,
+    /// Most records the ingest inbox may hold before large requests are refused with 503.
+    pub inbox_max_records: u64,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
     pub log: LogConfig,
@@ -249,6 +251,7 @@ impl Config {
             max_body_bytes: env.parse_or("SLUICE_MAX_BODY_BYTES", 10 * 1024 * 1024)?,
             max_stream_bytes: env.parse_or("SLUICE_MAX_STREAM_BYTES", 1024 * 1024 * 1024)?,
             max_decompression_ratio: env.parse_or("SLUICE_MAX_DECOMPRESSION_RATIO", 100)?,
+            inbox_max_records: env.parse_or("SLUICE_INBOX_MAX_RECORDS", 1_000_000)?,
             request_timeout: Duration::from_secs(Env::in_range(
                 "SLUICE_REQUEST_TIMEOUT_SECS",
                 env.parse_or("SLUICE_REQUEST_TIMEOUT_SECS", 25)?,

@@ -48,6 +48,13 @@ pub enum ApiError {
     Timeout { secs: u64 },
     #[error("the database is unavailable")]
     Unavailable(#[source] sqlx::Error),
+    /// The ingest inbox holds more records than `SLUICE_INBOX_MAX_RECORDS`: the merge into
+    /// staging is behind the senders.
+    #[error(
+        "the ingest inbox holds about {depth} records not staged yet, more than its limit of {max} \
+         (SLUICE_INBOX_MAX_RECORDS); nothing of this request was stored; retry later"
+    )]
+    InboxFull { depth: i64, max: u64 },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -73,7 +80,9 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::AllRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Timeout { .. } | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Timeout { .. } | Self::Unavailable(_) | Self::InboxFull { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,6 +102,7 @@ impl ApiError {
             Self::TooManyRequests { .. } => "rate-limited",
             Self::Timeout { .. } => "timeout",
             Self::Unavailable(_) => "unavailable",
+            Self::InboxFull { .. } => "inbox-full",
             Self::Internal(_) => "internal",
         }
     }
@@ -173,7 +183,7 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Signature realm=\"sluice-webhooks\""),
                 );
             }
-            Self::Unavailable(_) | Self::Timeout { .. } => {
+            Self::Unavailable(_) | Self::Timeout { .. } | Self::InboxFull { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
             Self::TooManyRequests { retry_after_secs } => {

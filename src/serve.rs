@@ -48,6 +48,7 @@ pub async fn run(
         max_body_bytes: cfg.max_body_bytes,
         max_stream_bytes: cfg.max_stream_bytes,
         max_decompression_ratio: cfg.max_decompression_ratio,
+        inbox_max_records: cfg.inbox_max_records,
         webhooks: cfg.webhooks.clone(),
     };
     let app = http::router(state, &HttpSettings::from_config(&cfg));

@@ -28,6 +28,9 @@ pub struct AppState {
     pub max_stream_bytes: usize,
     /// Most decompressed bytes per compressed byte of a gzip body (`SLUICE_MAX_DECOMPRESSION_RATIO`).
     pub max_decompression_ratio: usize,
+    /// Most records the ingest inbox may hold before requests that would add to it are refused
+    /// (`SLUICE_INBOX_MAX_RECORDS`).
+    pub inbox_max_records: u64,
     /// The sources that send signed webhooks, with their secrets.
     pub webhooks: Arc<Webhooks>,
 }

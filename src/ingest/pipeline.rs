@@ -14,6 +14,8 @@ use crate::staging::{self, ObjectName, StageOutcome, StageRow, inbox};
 struct Route {
     /// Through the inbox (`staging::inbox`) rather than straight into staging.
     inbox: bool,
+    /// The inbox's depth at the look ([`inbox::Look::depth`]); 0 when not looked at.
+    inbox_depth: i64,
     /// Rows the records may update: staged ones, and those with records in the inbox. `None`:
     /// any of them may (a large chunk while the inbox holds records of its object).
     known: Option<HashSet<String>>,
@@ -43,15 +45,16 @@ async fn checked(
     mapping: &Mapping,
     describe: Option<&SObjectDescribe>,
     items: Vec<Item>,
-) -> Result<(ParsedBatch, bool), sqlx::Error> {
+) -> Result<(ParsedBatch, Route), sqlx::Error> {
     let mut batch = records::prepare(items, mapping);
     let ids = records::external_ids(&batch);
-    let route = route(conn, object, describe.is_some(), &ids).await?;
+    let mut route = route(conn, object, describe.is_some(), &ids).await?;
     let known = route
         .known
+        .take()
         .unwrap_or_else(|| ids.iter().map(|id| (*id).to_owned()).collect());
     records::validate(&mut batch, mapping, describe, &known);
-    Ok((batch, route.inbox))
+    Ok((batch, route))
 }
 
 /// A chunk of more than [`inbox::DIRECT_MAX_RECORDS`] records goes through the inbox; a smaller
@@ -63,10 +66,19 @@ async fn route(
     ids: &[&str],
 ) -> Result<Route, sqlx::Error> {
     let large = ids.len() > inbox::DIRECT_MAX_RECORDS;
-    let held = !ids.is_empty() && inbox::holds(conn, object).await?;
+    let look = if ids.is_empty() {
+        inbox::Look {
+            holds: false,
+            depth: 0,
+        }
+    } else {
+        inbox::look(conn, object).await?
+    };
+    let held = look.holds;
     if large && held {
         return Ok(Route {
             inbox: true,
+            inbox_depth: look.depth,
             known: None,
         });
     }
@@ -85,13 +97,59 @@ async fn route(
     }
     Ok(Route {
         inbox,
+        inbox_depth: look.depth,
         known: Some(known),
     })
 }
 
-/// Normalizes, validates and stages `items` in the caller's transaction. Through the inbox, every
-/// record is answered as staged (whether it changes anything is found at the merge); straight into
-/// staging, the answer tells staged from unchanged records.
+/// A chunk normalized and checked, with where its records go: [`Checked::stage`] writes them.
+pub struct Checked {
+    batch: ParsedBatch,
+    route: Route,
+}
+
+impl Checked {
+    /// How many records the inbox held at most when this chunk looked, if its records go through
+    /// it; `None` when they go straight into staging or there is nothing to stage.
+    pub fn inbox_depth(&self) -> Option<i64> {
+        (self.route.inbox && !self.batch.rows.is_empty()).then_some(self.route.inbox_depth)
+    }
+
+    /// Stages the chunk's valid records in the caller's transaction. Through the inbox, every
+    /// record is answered as staged (whether it changes anything is found at the merge); straight
+    /// into staging, the answer tells staged from unchanged records.
+    pub async fn stage(
+        self,
+        conn: &mut PgConnection,
+        object: &ObjectName,
+    ) -> Result<(ParsedBatch, Vec<StageOutcome>), sqlx::Error> {
+        let Self { batch, route } = self;
+        let rows: Vec<&StageRow> = batch.rows.iter().map(|(row, _)| row).collect();
+        let outcomes = if rows.is_empty() {
+            Vec::new()
+        } else if route.inbox {
+            inbox::accept(conn, object, &rows).await?;
+            vec![StageOutcome::Queued; rows.len()]
+        } else {
+            staging::stage_records(conn, object, &rows).await?
+        };
+        Ok((batch, outcomes))
+    }
+}
+
+/// Normalizes and checks `items` ([`check_chunk`]), and says where they would go.
+pub async fn check_for_staging(
+    conn: &mut PgConnection,
+    object: &ObjectName,
+    mapping: &Mapping,
+    describe: Option<&SObjectDescribe>,
+    items: Vec<Item>,
+) -> Result<Checked, sqlx::Error> {
+    let (batch, route) = checked(conn, object, mapping, describe, items).await?;
+    Ok(Checked { batch, route })
+}
+
+/// Normalizes, validates and stages `items` in the caller's transaction ([`Checked::stage`]).
 pub async fn stage_chunk(
     conn: &mut PgConnection,
     object: &ObjectName,
@@ -99,15 +157,8 @@ pub async fn stage_chunk(
     describe: Option<&SObjectDescribe>,
     items: Vec<Item>,
 ) -> Result<(ParsedBatch, Vec<StageOutcome>), sqlx::Error> {
-    let (batch, via_inbox) = checked(conn, object, mapping, describe, items).await?;
-    let rows: Vec<&StageRow> = batch.rows.iter().map(|(row, _)| row).collect();
-    let outcomes = if rows.is_empty() {
-        Vec::new()
-    } else if via_inbox {
-        inbox::accept(conn, object, &rows).await?;
-        vec![StageOutcome::Queued; rows.len()]
-    } else {
-        staging::stage_records(conn, object, &rows).await?
-    };
-    Ok((batch, outcomes))
+    check_for_staging(conn, object, mapping, describe, items)
+        .await?
+        .stage(conn, object)
+        .await
 }

@@ -8,14 +8,16 @@ use super::answer::{IngestResponse, replay, respond};
 use super::decode::{DecodeError, DecodedBody, Encoding};
 use super::idempotency::{self, IdempotencyKey, StoredAnswer};
 use super::ndjson::{NdjsonReader, StreamError};
-use super::pipeline::stage_chunk;
-use super::records::parse_array;
+use super::pipeline::check_for_staging;
+use super::records::{ParsedBatch, parse_array};
+use super::strict_json::Item;
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, FieldProblem, Problem};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::normalize::Mapping;
 use crate::objects::ObjectSpec;
-use crate::staging::ObjectName;
+use crate::salesforce::SObjectDescribe;
+use crate::staging::{ObjectName, StageOutcome};
 use crate::state::AppState;
 
 /// NDJSON records are normalized and staged this many at a time.
@@ -72,7 +74,7 @@ pub(super) enum Format {
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Neither application/json nor application/x-ndjson, or a Content-Encoding other than gzip", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Every record was rejected", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable; retry", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable, or the ingest inbox is over SLUICE_INBOX_MAX_RECORDS; nothing stored; retry after Retry-After", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -175,10 +177,33 @@ async fn json_array(
     let describe = state.describes.get(object.as_str());
     let mut tx = state.pool.begin().await?;
     let (batch, outcomes) =
-        stage_chunk(&mut tx, object, mapping, describe.as_deref(), items).await?;
+        stage(state, &mut tx, object, mapping, describe.as_deref(), items).await?;
     let mut answer = IngestResponse::default();
     answer.add(batch, &outcomes, false);
     Ok(Staged { hash, tx, answer })
+}
+
+/// Checks and stages one chunk in the request's transaction, unless its records would go through
+/// an inbox deeper than `SLUICE_INBOX_MAX_RECORDS`: then the request is refused, and its
+/// transaction, rolled back, has written nothing.
+async fn stage(
+    state: &AppState,
+    tx: &mut sqlx::PgConnection,
+    object: &ObjectName,
+    mapping: &Mapping,
+    describe: Option<&SObjectDescribe>,
+    items: Vec<Item>,
+) -> Result<(ParsedBatch, Vec<StageOutcome>), ApiError> {
+    let checked = check_for_staging(tx, object, mapping, describe, items).await?;
+    if let Some(depth) = checked.inbox_depth()
+        && u64::try_from(depth).unwrap_or(0) > state.inbox_max_records
+    {
+        return Err(ApiError::InboxFull {
+            depth,
+            max: state.inbox_max_records,
+        });
+    }
+    Ok(checked.stage(tx, object).await?)
 }
 
 /// An NDJSON stream, read and staged a chunk at a time in one transaction: a broken stream
@@ -203,7 +228,7 @@ async fn ndjson(
             break;
         }
         let (batch, outcomes) =
-            stage_chunk(&mut tx, object, mapping, describe.as_deref(), chunk).await?;
+            stage(state, &mut tx, object, mapping, describe.as_deref(), chunk).await?;
         answer.add(batch, &outcomes, true);
     }
     if answer.staged + answer.unchanged + answer.rejected == 0 {

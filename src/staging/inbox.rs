@@ -48,15 +48,30 @@ pub async fn accept(
     Ok(done.rows_affected())
 }
 
-/// Whether the inbox holds records of `object` not merged yet (the caller's own included).
-pub async fn holds(conn: &mut PgConnection, object: &ObjectName) -> Result<bool, sqlx::Error> {
-    let held = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM staging_inbox WHERE object = $1) AS "held!""#,
+/// What a request sees of the inbox before it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Look {
+    /// The inbox holds records of the object not merged yet (the caller's own included).
+    pub holds: bool,
+    /// How many records the inbox holds at most, all objects together: the span of its `seq`
+    /// (two index reads; numbers of rolled-back writes count too).
+    pub depth: i64,
+}
+
+/// Looks at the inbox for a request of `object`.
+pub async fn look(conn: &mut PgConnection, object: &ObjectName) -> Result<Look, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT EXISTS (SELECT 1 FROM staging_inbox WHERE object = $1) AS "holds!",
+                  coalesce((SELECT max(seq) FROM staging_inbox)
+                           - (SELECT min(seq) FROM staging_inbox) + 1, 0) AS "depth!""#,
         object as &ObjectName,
     )
     .fetch_one(conn)
     .await?;
-    Ok(held)
+    Ok(Look {
+        holds: row.holds,
+        depth: row.depth,
+    })
 }
 
 /// The external ids among `ids` (a small request's) that the inbox holds records of. The inbox has

@@ -300,3 +300,74 @@ async fn a_backlog_waits_for_the_rest_of_it_in_the_inbox_but_a_fresh_record_does
     assert_eq!(by_kind.get("bulk_create_job"), Some(&1), "{by_kind:?}");
     assert_eq!(by_kind.get("collections_upsert"), Some(&1), "{by_kind:?}");
 }
+
+/// An inbox the merge has fallen behind refuses what would add to it: 503 with `Retry-After`,
+/// naming the limit, nothing of the request stored, JSON or NDJSON. A small request still goes
+/// straight into staging; once merged, large requests are taken again.
+#[sqlx::test]
+async fn a_full_inbox_refuses_large_requests_until_it_is_merged(pool: PgPool) {
+    let hub = TestHub::start_with(
+        pool.clone(),
+        &[
+            ("PUSH_ENABLED", "false"),
+            ("SLUICE_INBOX_MAX_RECORDS", "100"),
+        ],
+    )
+    .await;
+    let held = hold_merges(&pool).await;
+    let first = hub.post_records("Contact", &contacts("A", 120)).await;
+    assert_eq!(first.status(), StatusCode::ACCEPTED, "the inbox was empty");
+
+    let refused = hub.post_records("Contact", &contacts("B", 60)).await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.headers()["retry-after"], "5");
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["type"], "https://sluice.dev/problems/inbox-full");
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("about 120 records") && detail.contains("SLUICE_INBOX_MAX_RECORDS"),
+        "{problem}"
+    );
+
+    let lines: String = contacts("N", 60)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{r}\n"))
+        .collect();
+    let stream = hub
+        .http
+        .post(format!("{}/v1/objects/Contact/records", hub.url))
+        .bearer_auth(&hub.token)
+        .header("content-type", "application/x-ndjson")
+        .body(lines)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(inbox_rows(&pool).await, 120, "nothing refused was stored");
+
+    let small = json!([{"External_Id__c": "D-1", "LastName": "Direct"}]);
+    assert_eq!(
+        hub.post_records("Contact", &small).await.status(),
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        staged_rows(&pool).await,
+        1,
+        "a small request goes straight in"
+    );
+
+    held.rollback().await.unwrap();
+    crate::helpers::settle(&pool).await;
+    let again = hub.post_records("Contact", &contacts("B", 60)).await;
+    assert_eq!(
+        again.status(),
+        StatusCode::ACCEPTED,
+        "merged, the inbox takes more"
+    );
+}

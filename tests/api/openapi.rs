@@ -25,6 +25,7 @@ async fn the_served_document_is_the_committed_one() {
         describes: Default::default(),
         max_stream_bytes: 1024,
         max_decompression_ratio: 100,
+        inbox_max_records: 1_000_000,
         authenticator: sluice::auth::Authenticator::new(cfg.auth.clone()),
         max_body_bytes: 1024,
         webhooks: cfg.webhooks.clone(),
