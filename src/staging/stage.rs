@@ -68,9 +68,7 @@ pub async fn stage_records(
 /// The rows' external ids and fields, as arrays to bind. The fields go as JSON text, cast in SQL:
 /// binding jsonb would first clone every row's map into a `Value`, and Postgres parses the text
 /// either way.
-pub(super) fn as_columns<'a>(
-    rows: &[&'a StageRow],
-) -> Result<(Vec<&'a str>, Vec<String>), sqlx::Error> {
+fn as_columns<'a>(rows: &[&'a StageRow]) -> Result<(Vec<&'a str>, Vec<String>), sqlx::Error> {
     let ids = rows.iter().map(|r| r.external_id.as_str()).collect();
     let fields = rows
         .iter()
