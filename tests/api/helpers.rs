@@ -139,6 +139,18 @@ impl TestHub {
             .expect("request sent")
     }
 
+    /// Posts `body` as an NDJSON stream ([`ndjson`] makes one).
+    pub async fn post_ndjson(&self, object: &str, body: String) -> reqwest::Response {
+        self.http
+            .post(format!("{}/v1/objects/{object}/records", self.url))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.url))
@@ -205,6 +217,11 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("condition not met within {timeout:?}");
+}
+
+/// Records as an NDJSON body, a line each.
+pub fn ndjson(records: &[Value]) -> String {
+    records.iter().map(|r| format!("{r}\n")).collect()
 }
 
 /// Merges the ingest inbox now, as the hub's merger does within moments of a large request.

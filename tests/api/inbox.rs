@@ -10,7 +10,7 @@ use sqlx::types::Json;
 
 use sluice::staging::inbox;
 
-use crate::helpers::{TestHub, contacts, eventually};
+use crate::helpers::{TestHub, contacts, eventually, ndjson};
 
 async fn inbox_rows(pool: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM staging_inbox")
@@ -333,21 +333,9 @@ async fn a_full_inbox_refuses_large_requests_until_it_is_merged(pool: PgPool) {
         "{problem}"
     );
 
-    let lines: String = contacts("N", 60)
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| format!("{r}\n"))
-        .collect();
     let stream = hub
-        .http
-        .post(format!("{}/v1/objects/Contact/records", hub.url))
-        .bearer_auth(&hub.token)
-        .header("content-type", "application/x-ndjson")
-        .body(lines)
-        .send()
-        .await
-        .unwrap();
+        .post_ndjson("Contact", ndjson(contacts("N", 60).as_array().unwrap()))
+        .await;
     assert_eq!(stream.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(inbox_rows(&pool).await, 120, "nothing refused was stored");
 

@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{TestHub, count_rows, drain};
+use crate::helpers::{TestHub, count_rows, drain, ndjson};
 
 async fn post(hub: &TestHub, object: &str, source: &str, body: &Value) -> reqwest::Response {
     hub.http
@@ -167,21 +167,6 @@ async fn an_unknown_source_or_a_source_without_this_object_is_404(pool: PgPool) 
     assert_eq!(count_rows(&hub.pool, "true").await, 0);
 }
 
-fn ndjson(lines: &[Value]) -> String {
-    lines.iter().map(|l| format!("{l}\n")).collect()
-}
-
-async fn post_ndjson(hub: &TestHub, body: String) -> reqwest::Response {
-    hub.http
-        .post(format!("{}/v1/objects/Contact/records", hub.url))
-        .bearer_auth(&hub.token)
-        .header("content-type", "application/x-ndjson")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[sqlx::test]
 async fn an_ndjson_stream_is_staged_and_its_bad_lines_are_reported(pool: PgPool) {
     let hub = TestHub::start_api_only(pool).await;
@@ -191,7 +176,7 @@ async fn an_ndjson_stream_is_staged_and_its_bad_lines_are_reported(pool: PgPool)
     lines[10] = json!({"LastName": "no id"});
     let mut body = ndjson(&lines);
     body.push_str("{not json\n");
-    let response = post_ndjson(&hub, body).await;
+    let response = hub.post_ndjson("Contact", body).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let answer: Value = response.json().await.unwrap();
     assert_eq!(answer["staged"], 4999);
@@ -219,7 +204,7 @@ async fn an_ndjson_stream_over_the_limit_stages_nothing(pool: PgPool) {
     let lines: Vec<Value> = (0..5000)
         .map(|i| json!({"External_Id__c": format!("N-{i}"), "LastName": "x"}))
         .collect();
-    let response = post_ndjson(&hub, ndjson(&lines)).await;
+    let response = hub.post_ndjson("Contact", ndjson(&lines)).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
         count_rows(&hub.pool, "true").await,
