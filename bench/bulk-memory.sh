@@ -20,6 +20,8 @@ HUB_TOKEN=$(token)
 export HUB_TOKEN
 log "staging $backlog records with the push off"
 "$loadgen" ingest --records "$backlog" --batch 500 --concurrency 2 --prefix B >"$out/bulk-memory-ingest.json"
+# Merged by this hub, so that the next one's memory is the push's alone.
+wait_merged 300
 echo "ingest-only hub peak resident memory: $(hwm_mb "$hub_pid") MB"
 kill "$hub_pid"
 wait "$hub_pid" 2>/dev/null || true

@@ -33,10 +33,7 @@ run() { # run FORMAT BATCH: a fresh database and hub for each format
     | tee "$out/ingest-$1.json"
   cpu="$cpu $(cpu_s "$hub_pid") $(cpu_s postgres) $(cpu_s machine)"
   # Answered is not yet merged: wait (at most 5 minutes) until the inbox is empty.
-  for _ in $(seq 1 3000); do
-    [ "$(sql 'SELECT count(*) FROM staging_inbox')" = 0 ] && break
-    sleep 0.1
-  done
+  wait_merged 300 || true
   merged=$(date +%s.%N)
   echo "$cpu $(cpu_s "$hub_pid") $(cpu_s postgres) $(cpu_s machine)" >"$out/ingest-$1.cpu"
   echo "$merged - $start" | bc -l >"$out/ingest-$1.merged"

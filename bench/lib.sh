@@ -124,14 +124,27 @@ cpu_s() {
   esac
 }
 
-# Waits (at most $2 s) until no record is pending or in flight.
+# Waits (at most $1 s) until no record is pending, in flight, or in the ingest inbox (not merged
+# into staging yet).
 wait_drained() {
   local deadline=$((SECONDS + $1)) left
   while [ $SECONDS -lt $deadline ]; do
-    left=$(sql "SELECT count(*) FROM staging_records WHERE sync_status IN ('pending','in_flight')" 2>/dev/null || echo '?')
+    left=$(sql "SELECT (SELECT count(*) FROM staging_records WHERE sync_status IN ('pending','in_flight'))
+                       + (SELECT count(*) FROM staging_inbox)" 2>/dev/null || echo '?')
     [ "$left" = 0 ] && return 0
     sleep 1
   done
-  log "still $left records pending or in flight after $1 s"
+  log "still $left records pending, in flight or in the inbox after $1 s"
+  return 1
+}
+
+# Waits (at most $1 s) until the ingest inbox is empty: everything answered is in staging.
+wait_merged() {
+  local deadline=$((SECONDS + $1))
+  while [ $SECONDS -lt $deadline ]; do
+    [ "$(sql 'SELECT count(*) FROM staging_inbox' 2>/dev/null || echo '?')" = 0 ] && return 0
+    sleep 0.1
+  done
+  log "the inbox still holds records after $1 s"
   return 1
 }
